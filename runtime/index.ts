@@ -16,3 +16,8 @@ export type {
 export type { Channel } from "./client/channel-api.js";
 export type { CallOptions } from "./client/call-options.js";
 export type { Codec, CodecName } from "./codec/codec.js";
+export { createChannel } from "./client/create-channel.js";
+export type { ChannelOptions } from "./client/channel-options.js";
+export { createServer } from "./server/server.js";
+export type { Server, ServerOptions } from "./server/server.js";
+export type { Interceptor, UnaryCall, UnaryFn, ClientUnaryCall, ServerUnaryCall } from "./interceptor.js";

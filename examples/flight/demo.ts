@@ -37,7 +37,7 @@ async function demonstrate(target: string): Promise<void> {
   const intruder: queryFlightRequest = { ...bison, name: "mallory", password: "guess" };
   console.log(`== ${target}`);
   console.log(`  async    queryFlight(bison)   -> ${JSON.stringify(await client.queryFlight(bison, { timeoutMs: 200 }))}`);
-  console.log(`  blocking queryFlightSync(bison) -> ${JSON.stringify(client.queryFlightSync(bison, { timeoutMs: 200 }))}`);
+  console.log(`  blocking queryFlightSync(bison) -> ${JSON.stringify(client.queryFlightSync(bison, { timeoutMs: 1000 }))}`);
   console.log(`  async    queryFlight(mallory) -> ${JSON.stringify(await client.queryFlight(intruder))}`);
   const started = performance.now();
   let next = 0;

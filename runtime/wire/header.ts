@@ -46,6 +46,11 @@ export enum FrameFlags {
   NONE = 0,
   /** The body starts with a metadata block. */
   METADATA = 1 << 0,
+  /**
+   * On an error RESPONSE: the server did not start the call (it arrived after the server sent
+   * GOAWAY), so the client may send it again on another connection.
+   */
+  REFUSED = 1 << 1,
 }
 
 export interface FrameHeader {

@@ -1,0 +1,356 @@
+import { Code, isCode } from "../code.js";
+import type { Codec } from "../codec/codec.js";
+import { checkTimeout } from "../deadline.js";
+import type { MethodDefinition } from "../definition.js";
+import { applyInterceptors, type ClientUnaryCall, type UnaryCall, type UnaryFn } from "../interceptor.js";
+import type { Metadata } from "../metadata.js";
+import { RpcError } from "../rpc-error.js";
+import { timerQueue } from "../timer-queue.js";
+import { resolveAddress } from "../transport/builtin.js";
+import type { ConnectOptions, Connection, Endpoint, Transport } from "../transport/transport.js";
+import { decodeErrorBody } from "../wire/error-body.js";
+import { FrameFlags, type FrameHeader } from "../wire/header.js";
+import { encodeMetadata } from "../wire/metadata-block.js";
+import type { CallOptions } from "./call-options.js";
+import type { Channel } from "./channel-api.js";
+import { type CallOwner, ClientCall, newCallPromise } from "./client-call.js";
+import { ClientConnection, type ConnectionOwner } from "./client-connection.js";
+import type { ChannelOptions, NormalizedChannelOptions } from "./channel-options.js";
+import { SyncCaller } from "./sync-caller.js";
+
+/** Backoff between failed connection attempts: doubles from the first step up to the cap. */
+const BACKOFF_FIRST_MS = 50;
+const BACKOFF_CAP_MS = 1000;
+
+/**
+ * The async channel: one connection to its target at a time, opened on the first call.
+ *
+ * - Calls made while connecting wait in `waiting` and are written as soon as the connection is
+ *   up; if the attempt fails they fail UNAVAILABLE. After a failure the next attempt is not made
+ *   before a backoff (50 ms, doubling, capped at 1 s); calls made meanwhile wait for that attempt.
+ * - A connection lost with calls in flight fails those calls UNAVAILABLE (they may have run); the
+ *   next call reconnects by itself.
+ * - GOAWAY: the connection keeps its calls in flight until they complete and then closes; new
+ *   calls open a new connection. A call the server refused unstarted (FrameFlags.REFUSED, it
+ *   crossed the GOAWAY) is sent once more, on the new connection.
+ * - Deadlines: one entry per call in the shared TimerQueue; when it passes the call fails
+ *   DEADLINE_EXCEEDED and, if it was written, a CANCEL is sent (a late reply is dropped).
+ */
+export class MsfChannel implements Channel, CallOwner, ConnectionOwner {
+  readonly codecId: number;
+  private readonly transport: Transport;
+  private readonly endpoint: Endpoint;
+  private readonly codec: Codec;
+  private readonly defaultTimeoutMs: number | undefined;
+  private readonly connectOptions: ConnectOptions;
+  private readonly intercepted: UnaryFn | undefined;
+  /** The connection new calls are written on. */
+  private current: ClientConnection | undefined;
+  /** Connections that got GOAWAY and still have calls in flight. */
+  private readonly draining = new Set<ClientConnection>();
+  /** Calls not written yet (waiting for a connection) with their encoded requests, in call order. */
+  private readonly waiting = new Map<ClientCall, Uint8Array>();
+  private attempt: Promise<void> | undefined;
+  private failures = 0;
+  private retryAt = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private closed: Promise<void> | undefined;
+  private syncCaller: SyncCaller | undefined;
+
+  constructor(
+    readonly target: string,
+    options: NormalizedChannelOptions,
+    /** As given, for the blocking caller's worker (which validates them again). */
+    private readonly rawOptions: ChannelOptions,
+  ) {
+    const { transport, endpoint } = resolveAddress(target);
+    this.transport = transport;
+    this.endpoint = endpoint;
+    this.codec = options.codec;
+    this.codecId = options.codec.id;
+    this.defaultTimeoutMs = options.timeoutMs;
+    this.connectOptions = { connectTimeoutMs: options.connectTimeoutMs, maxBodyBytes: options.maxBodyBytes };
+    this.intercepted =
+      options.interceptors.length === 0 ? undefined : applyInterceptors(options.interceptors, (call) => this.innermost(call));
+  }
+
+  unary<Req, Res>(method: MethodDefinition<Req, Res>, request: Req, options?: CallOptions): Promise<Res> {
+    if (this.intercepted === undefined) return this.invoke(method, request, options, options?.metadata) as Promise<Res>;
+    const call: ClientUnaryCall = {
+      side: "client",
+      method,
+      request,
+      metadata: toMap(options?.metadata),
+      options: options ?? {},
+    };
+    return this.intercepted(call) as Promise<Res>;
+  }
+
+  unarySync<Req, Res>(method: MethodDefinition<Req, Res>, request: Req, options?: CallOptions): Res {
+    if (this.closed !== undefined) throw this.closedError(method);
+    this.syncCaller ??= createSyncCaller(this.target, this.rawOptions);
+    return this.syncCaller.call(method, request, options);
+  }
+
+  close(): Promise<void> {
+    this.closed ??= this.shutdown();
+    return this.closed;
+  }
+
+  // --- the call path ---
+
+  private invoke(
+    method: MethodDefinition,
+    request: unknown,
+    options: CallOptions | undefined,
+    metadata: Metadata | Record<string, string> | undefined,
+  ): Promise<unknown> {
+    if (this.closed !== undefined) return Promise.reject(this.closedError(method));
+    let timeoutMs = this.defaultTimeoutMs;
+    let signal: AbortSignal | undefined;
+    let body: Uint8Array;
+    let metadataBlock: Uint8Array | undefined;
+    try {
+      if (options !== undefined) {
+        if (options.timeoutMs !== undefined) timeoutMs = checkTimeout(options.timeoutMs, `timeoutMs of ${method.fullName}`);
+        signal = options.signal;
+      }
+      body = this.codec.encode(method.requestType, request);
+      if (metadata !== undefined) metadataBlock = encodeMetadata(metadata);
+    } catch (error) {
+      const rpcError = RpcError.from(error, Code.INVALID_ARGUMENT);
+      return Promise.reject(new RpcError(rpcError.code, `call to ${method.fullName}: ${rpcError.rawMessage}`, { cause: error }));
+    }
+    if (signal?.aborted) return Promise.reject(this.cancelledError(method, signal));
+    if (timeoutMs === 0) return Promise.reject(this.deadlineError(method, 0));
+    let now = 0;
+    let deadline = Infinity;
+    if (timeoutMs !== undefined) {
+      now = Date.now();
+      deadline = now + timeoutMs;
+    }
+    const promise = newCallPromise();
+    const call = new ClientCall(this, method, request, metadataBlock, deadline, timeoutMs);
+    if (timeoutMs !== undefined) timerQueue.add(call, deadline, timeoutMs);
+    if (signal !== undefined) {
+      call.signal = signal;
+      signal.addEventListener("abort", call);
+    }
+    const connection = this.current;
+    // A connection whose peer has ended is not written to: the call waits for the next one.
+    if (connection !== undefined && !connection.connection.closed) connection.write(call, body, now);
+    else this.enqueue(call, body);
+    return promise;
+  }
+
+  /** The innermost function of the client interceptor chain: sends the call. */
+  private innermost(call: UnaryCall): Promise<unknown> {
+    if (call.side !== "client") return Promise.reject(new RpcError(Code.INTERNAL, "a client interceptor passed on a server call"));
+    return this.invoke(call.method, call.request, call.options, call.metadata.size === 0 ? undefined : call.metadata);
+  }
+
+  settle(call: ClientCall, header: FrameHeader, body: Uint8Array): void {
+    if (!call.pending) return;
+    if ((header.flags & FrameFlags.REFUSED) !== 0 && !call.resent && this.closed === undefined) {
+      // The server did not start it (it was draining): send it once more, on a new connection.
+      call.resent = true;
+      let again: Uint8Array;
+      try {
+        again = this.codec.encode(call.method.requestType, call.request);
+      } catch (error) {
+        this.finish(call);
+        call.reject(RpcError.from(error, Code.INTERNAL));
+        return;
+      }
+      const connection = this.current;
+      if (connection !== undefined && !connection.connection.closed) connection.write(call, again, Date.now());
+      else this.enqueue(call, again);
+      return;
+    }
+    this.finish(call);
+    const method = call.method;
+    if (header.status === Code.OK) {
+      if (header.codec !== this.codecId) {
+        const expected = `${this.codecId} (${this.codec.name})`;
+        const message = `reply to ${method.fullName} from ${this.target} is in codec ${header.codec}, expected ${expected}`;
+        call.reject(new RpcError(Code.INTERNAL, message));
+        return;
+      }
+      let response: unknown;
+      try {
+        response = this.codec.decode(method.responseType, body);
+      } catch (error) {
+        const reason = error instanceof RpcError ? error.rawMessage : String(error);
+        call.reject(new RpcError(Code.INTERNAL, `reply to ${method.fullName} from ${this.target}: ${reason}`, { cause: error }));
+        return;
+      }
+      call.resolve(response);
+      return;
+    }
+    call.reject(remoteError(header.status, decodeErrorBody(body), method));
+  }
+
+  expire(call: ClientCall): void {
+    if (!call.pending) return;
+    this.withdraw(call);
+    this.finish(call);
+    call.reject(this.deadlineError(call.method, call.timeoutMs ?? 0));
+  }
+
+  abort(call: ClientCall): void {
+    if (!call.pending) return;
+    this.withdraw(call);
+    this.finish(call);
+    call.reject(this.cancelledError(call.method, call.signal!));
+  }
+
+  /** Marks `call` settled and detaches its deadline and abort listener; false if it already was. */
+  private finish(call: ClientCall): boolean {
+    if (!call.pending) return false;
+    call.pending = false;
+    if (call.timerList !== undefined) timerQueue.remove(call);
+    if (call.signal !== undefined) call.signal.removeEventListener("abort", call);
+    return true;
+  }
+
+  /** Takes an unsettled call off the wire: CANCEL if written, out of the queue if not. */
+  private withdraw(call: ClientCall): void {
+    if (call.connection !== undefined) call.connection.cancel(call);
+    else this.waiting.delete(call);
+  }
+
+  // --- connections ---
+
+  private enqueue(call: ClientCall, body: Uint8Array): void {
+    this.waiting.set(call, body);
+    this.connect();
+  }
+
+  /** Starts a connection attempt unless one is running or the backoff says wait. */
+  private connect(): void {
+    if (this.attempt !== undefined || this.closed !== undefined || this.retryTimer !== undefined) return;
+    const wait = this.retryAt - Date.now();
+    if (wait > 0) {
+      // Calls are waiting, so this timer may keep the process alive (for at most BACKOFF_CAP_MS).
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        if (this.waiting.size > 0) this.connect();
+      }, wait);
+      return;
+    }
+    this.attempt = this.transport.connect(this.endpoint, this.connectOptions).then(
+      (connection) => this.connected(connection),
+      (error: unknown) => this.connectFailed(error),
+    );
+  }
+
+  private connected(connection: Connection): void {
+    this.attempt = undefined;
+    if (this.closed !== undefined) {
+      connection.destroy();
+      return;
+    }
+    this.failures = 0;
+    this.retryAt = 0;
+    const client = new ClientConnection(this, connection);
+    this.current = client;
+    const now = Date.now();
+    for (const [call, body] of this.waiting) client.write(call, body, now);
+    this.waiting.clear();
+  }
+
+  private connectFailed(error: unknown): void {
+    this.attempt = undefined;
+    this.failures++;
+    const step = Math.min(BACKOFF_CAP_MS, BACKOFF_FIRST_MS * 2 ** (this.failures - 1));
+    this.retryAt = Date.now() + step * (0.8 + 0.4 * Math.random());
+    const reason = RpcError.from(error, Code.UNAVAILABLE);
+    const calls = [...this.waiting.keys()];
+    this.waiting.clear();
+    for (const call of calls) {
+      if (this.finish(call)) {
+        call.reject(new RpcError(reason.code, `call to ${call.method.fullName}: ${reason.rawMessage}`, { cause: error }));
+      }
+    }
+  }
+
+  goAway(connection: ClientConnection): void {
+    if (this.current === connection) this.current = undefined;
+    this.draining.add(connection);
+  }
+
+  lost(connection: ClientConnection, calls: Iterable<ClientCall>, error: Error | undefined): void {
+    if (this.current === connection) this.current = undefined;
+    this.draining.delete(connection);
+    const reason = error === undefined ? "the server closed the connection" : error.message;
+    for (const call of calls) {
+      if (this.finish(call)) {
+        call.reject(
+          new RpcError(Code.UNAVAILABLE, `call to ${call.method.fullName}: connection to ${this.target} lost (${reason})`, {
+            cause: error,
+          }),
+        );
+      }
+    }
+    // Calls queued meanwhile (a GOAWAY'd connection closing while a new one is being opened) keep waiting.
+    if (this.waiting.size > 0) this.connect();
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    const waiting = [...this.waiting.keys()];
+    this.waiting.clear();
+    for (const call of waiting) if (this.finish(call)) call.reject(this.closedError(call.method));
+    this.syncCaller?.close();
+    if (this.attempt !== undefined) await this.attempt;
+    const connections = [...this.draining];
+    if (this.current !== undefined) connections.push(this.current);
+    this.current = undefined;
+    for (const client of connections) {
+      for (const call of client.abandon()) if (this.finish(call)) call.reject(this.closedError(call.method));
+      client.connection.destroy();
+    }
+    await Promise.all(connections.map((client) => client.done));
+  }
+
+  // --- errors ---
+
+  private closedError(method: MethodDefinition): RpcError {
+    return new RpcError(Code.UNAVAILABLE, `call to ${method.fullName}: the channel to ${this.target} is closed`);
+  }
+
+  private deadlineError(method: MethodDefinition, timeoutMs: number): RpcError {
+    return new RpcError(Code.DEADLINE_EXCEEDED, `call to ${method.fullName} on ${this.target} did not complete within ${timeoutMs} ms`);
+  }
+
+  private cancelledError(method: MethodDefinition, signal: AbortSignal): RpcError {
+    return new RpcError(Code.CANCELLED, `call to ${method.fullName} on ${this.target} was cancelled by the caller`, {
+      cause: signal.reason,
+    });
+  }
+}
+
+/** An error reply: the server's code and message; UNIMPLEMENTED also names the method the client asked for. */
+function remoteError(status: number, message: string, method: MethodDefinition): RpcError {
+  if (!isCode(status) || status === Code.OK) {
+    return new RpcError(Code.UNKNOWN, `reply to ${method.fullName} has status ${status}, which is no known code: ${message}`);
+  }
+  if (status === Code.UNIMPLEMENTED) return new RpcError(status, `${message}; the client called ${method.fullName}`);
+  return new RpcError(status, message);
+}
+
+function toMap(metadata: Metadata | Record<string, string> | undefined): Map<string, string> {
+  if (metadata === undefined) return new Map();
+  return metadata instanceof Map ? new Map(metadata) : new Map(Object.entries(metadata));
+}
+
+/**
+ * The blocking-call engine behind unarySync (runtime/client/sync-caller.ts, a worker thread that
+ * runs a channel of its own). Interceptors are functions, which cannot cross into the worker:
+ * blocking calls are not intercepted.
+ */
+function createSyncCaller(target: string, options: ChannelOptions): SyncCaller {
+  const { interceptors: _interceptors, ...forwarded } = options;
+  return new SyncCaller(target, forwarded);
+}
