@@ -21,3 +21,8 @@ export type { ChannelOptions } from "./client/channel-options.js";
 export { createServer } from "./server/server.js";
 export type { Server, ServerOptions } from "./server/server.js";
 export type { Interceptor, UnaryCall, UnaryFn, ClientUnaryCall, ServerUnaryCall } from "./interceptor.js";
+// Authentication (CHAP, docs/auth.md): createServer({ auth }), createChannel(target, { auth }).
+export type { ChannelAuthOptions } from "./client/channel-options.js";
+export type { AuthFailureInfo } from "./server/server.js";
+export { AuthFailureReason, AuthKey, createServerAuth, ServerAuth } from "./auth/index.js";
+export type { CredentialEntry, Credentials, FailureThrottleOptions, Secret, ServerAuthOptions } from "./auth/index.js";

@@ -12,14 +12,24 @@ import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const nativeDir = join(root, "native");
-const nodeGyp = process.env.npm_config_node_gyp;
+// npm sets npm_config_node_gyp for its lifecycle scripts; run by hand, use the node-gyp that
+// ships inside npm next to this node binary.
+const bundledNodeGyp = join(dirname(process.execPath), "../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js");
+const nodeGyp = process.env.npm_config_node_gyp ?? (existsSync(bundledNodeGyp) ? bundledNodeGyp : undefined);
 const addons = existsSync(nativeDir)
   ? readdirSync(nativeDir).filter((name) => existsSync(join(nativeDir, name, "binding.gyp")))
   : [];
 
+// Build against this node's own headers when it has them (no download: node-gyp would fetch
+// them from the internet otherwise); npm passes a configured nodedir as npm_config_nodedir.
+const localHeaders = resolve(dirname(process.execPath), "..");
+const nodeDir =
+  process.env.npm_config_nodedir ?? (existsSync(join(localHeaders, "include/node/node_api.h")) ? localHeaders : undefined);
+const gypArgs = ["rebuild", ...(nodeDir ? [`--nodedir=${nodeDir}`] : [])];
+
 for (const name of addons) {
   const cwd = join(nativeDir, name);
-  const command = nodeGyp ? [process.execPath, [nodeGyp, "rebuild"]] : ["npx", ["--no-install", "node-gyp", "rebuild"]];
+  const command = nodeGyp ? [process.execPath, [nodeGyp, ...gypArgs]] : ["npx", ["--no-install", "node-gyp", ...gypArgs]];
   const result = spawnSync(command[0], command[1], { cwd, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
   if (result.status === 0) {
     console.log(`msf: built native addon ${name}`);

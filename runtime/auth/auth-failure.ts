@@ -43,6 +43,11 @@ export class AuthFailure {
     readonly message: string,
     /** For this side's log only. */
     readonly logMessage: string,
+    /**
+     * Server side: the name the client claimed (as received: 1..255 UTF-8 bytes, no control
+     * characters, but chosen by the peer), when it got that far. Client side: undefined.
+     */
+    readonly claimedName?: string,
   ) {}
 
   /** The error a caller sees: code UNAUTHENTICATED, the peer-safe message. */

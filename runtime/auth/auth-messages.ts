@@ -12,6 +12,7 @@
  *   FAILURE     (either way)       step=4 | u16 n, message[n]   (UTF-8)
  *   RECHALLENGE (server → client)  step=5 | id u32 | u8 n, challenge[n]
  *   REANSWER    (client → server)  step=6 | id u32 | u8 n, mac[n]
+ *   HELLO       (client → server)  step=7   (no fields: "I will authenticate"; see docs/auth.md)
  *
  * Decoding never allocates by a length it has not checked against the bytes actually present,
  * and rejects anything malformed with an AuthMessageError naming the step, the field and the byte.
@@ -24,6 +25,13 @@ export enum AuthStepType {
   FAILURE = 4,
   RECHALLENGE = 5,
   REANSWER = 6,
+  /**
+   * The client's first frame: it announces that it will authenticate. A server with
+   * authentication ignores it (it has sent its CHALLENGE already); a server without answers
+   * FAILURE and closes, so such a client fails at once instead of waiting for a CHALLENGE that
+   * never comes.
+   */
+  HELLO = 7,
 }
 
 /** The MAC/KDF suite named in CHALLENGE (CHAP's CHAP_A). Only one exists. */
@@ -96,7 +104,12 @@ export interface ReanswerMessage {
   readonly mac: Uint8Array;
 }
 
+export interface HelloMessage {
+  readonly step: AuthStepType.HELLO;
+}
+
 export type AuthMessage =
+  | HelloMessage
   | ChallengeMessage
   | ResponseMessage
   | SuccessMessage
@@ -156,6 +169,8 @@ export function encodeAuthMessage(message: AuthMessage): Uint8Array {
     case AuthStepType.REANSWER:
       writer.u32(message.id);
       writer.bytes8("mac", message.mac);
+      break;
+    case AuthStepType.HELLO:
       break;
   }
   return writer.finish();
@@ -220,8 +235,11 @@ export function decodeAuthMessage(body: Uint8Array): AuthMessage {
       message = { step, id, mac };
       break;
     }
+    case AuthStepType.HELLO:
+      message = { step };
+      break;
     default:
-      throw new AuthMessageError(`unknown step ${step}: expected 1..6 (CHALLENGE..REANSWER)`, 0);
+      throw new AuthMessageError(`unknown step ${step}: expected 1..7 (CHALLENGE..HELLO)`, 0);
   }
   reader.end();
   return message;

@@ -43,9 +43,15 @@ export class ClientAuthGuard {
     return !this.#closed && this.handshake.state === "authenticated";
   }
 
-  /** Starts the handshake timeout (the server speaks first). */
+  /**
+   * Starts the handshake timeout and sends HELLO. The server speaks first (its CHALLENGE); the
+   * HELLO only makes a server without authentication say so at once (it answers FAILURE).
+   * Does nothing once closed.
+   */
   start(): void {
+    if (this.#closed) return;
     this.#armExpiry();
+    this.#events.send(this.handshake.hello());
   }
 
   /** An AUTH frame's body arrived. */

@@ -71,6 +71,15 @@ export class ClientHandshake {
       : undefined;
   }
 
+  /**
+   * The HELLO body, sent as the connection's first frame (before the CHALLENGE arrives): a server
+   * without authentication answers it with FAILURE, so this client fails at once instead of
+   * waiting out its handshake timeout. Changes no state.
+   */
+  hello(): Uint8Array {
+    return encodeAuthMessage({ step: AuthStepType.HELLO });
+  }
+
   /** Handles one AUTH body from the server. */
   receive(body: Uint8Array): AuthStep {
     if (this.#state === "failed") return AuthStep.fail(this.#failure!);

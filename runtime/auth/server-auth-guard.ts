@@ -48,8 +48,9 @@ export class ServerAuthGuard {
     return this.handshake.identity;
   }
 
-  /** Sends the CHALLENGE and starts the handshake timeout. */
+  /** Sends the CHALLENGE and starts the handshake timeout. Does nothing once closed. */
   start(): void {
+    if (this.#closed) return;
     const body = this.handshake.start();
     this.#armExpiry();
     this.#events.send(body);

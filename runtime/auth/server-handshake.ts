@@ -58,6 +58,7 @@ export class ServerHandshake {
   #identity: string | undefined;
   #session: Session | undefined;
   #failure: AuthFailure | undefined;
+  #helloSeen = false;
 
   constructor(auth: ServerAuth, options: ServerHandshakeOptions) {
     if (typeof options?.peerKey !== "string" || options.peerKey === "") {
@@ -123,6 +124,11 @@ export class ServerHandshake {
       return this.#fail(AuthFailureReason.MALFORMED, "malformed authentication message", error.message);
     }
     switch (message.step) {
+      case AuthStepType.HELLO:
+        // The client's announcement, crossing our CHALLENGE on the wire: nothing to answer.
+        if (this.#state !== "challenged" || this.#helloSeen) return this.#outOfOrder(message.step);
+        this.#helloSeen = true;
+        return AuthStep.NONE;
       case AuthStepType.RESPONSE:
         if (this.#state !== "challenged") return this.#outOfOrder(message.step);
         return this.#verifyResponse(message);
@@ -316,7 +322,7 @@ export class ServerHandshake {
     const who = `peer ${this.#peerAddress}${claimedName === undefined ? "" : ` as ${quoteForLog(claimedName)}`}`;
     const what = rechallenge ? "re-authentication" : "authentication";
     const message = `${PEER_MESSAGE_PREFIX}${peerText ?? "authentication failed"}`;
-    const failure = new AuthFailure(reason, message, `CHAP ${what} failed: ${who}: ${reason}: ${detail}`);
+    const failure = new AuthFailure(reason, message, `CHAP ${what} failed: ${who}: ${reason}: ${detail}`, claimedName);
     this.#state = "failed";
     this.#outstanding = undefined;
     this.#failure = failure;

@@ -1,3 +1,7 @@
+import type { AuthFailure } from "../auth/auth-failure.js";
+import type { AuthSuccess } from "../auth/auth-step.js";
+import type { ClientAuth } from "../auth/client-auth.js";
+import { clientAuthGuard, type ClientAuthGuard } from "../auth/client-auth-guard.js";
 import { timeoutField } from "../deadline.js";
 import type { Connection, ConnectionHandler } from "../transport/transport.js";
 import type { OutgoingHeader } from "../wire/frame-writer.js";
@@ -15,14 +19,33 @@ export interface ConnectionOwner {
   goAway(connection: ClientConnection): void;
   /** `connection` closed; `calls` were in flight on it (written, unanswered). */
   lost(connection: ClientConnection, calls: Iterable<ClientCall>, error: Error | undefined): void;
+  /** Only with auth: the handshake on `connection` succeeded; calls may now be written on it. */
+  authenticated(connection: ClientConnection): void;
+  /**
+   * Authentication failed on `connection`: its handshake or a later re-challenge, a server that
+   * requires authentication from a channel without auth, or one without authentication asked
+   * to authenticate. `calls` were in flight on it (none during a handshake); `message` says why
+   * and is safe to show (code UNAUTHENTICATED). The connection is closing; lost() follows with
+   * no calls.
+   */
+  authFailed(connection: ClientConnection, message: string, calls: ClientCall[]): void;
 }
 
 const EMPTY_BODY = new Uint8Array(0);
+
+/** AUTH frames carry codec, flags, status, seq, method and timeout 0 (docs/auth.md). */
+const AUTH_HEADER: OutgoingHeader = { kind: FrameKind.AUTH, codec: 0, flags: 0, status: 0, seq: 0, method: 0, timeoutMs: 0 };
 
 /**
  * A channel's side of one connection: assigns seqs, keeps the in-flight table (seq → call), and
  * routes replies back. The socket is ref'd only while calls are in flight, so an idle channel
  * never keeps the process alive.
+ *
+ * With auth the connection first runs the CHAP handshake (HELLO out, then the server's
+ * CHALLENGE answered): until owner.authenticated() the channel writes no call on it, every frame
+ * goes to the guard, and the socket stays ref'd (calls are waiting for it). After success the
+ * frame path costs one boolean test more than without auth; re-challenges (AUTH frames) are
+ * answered as they come, without holding calls back.
  */
 export class ClientConnection implements ConnectionHandler {
   private readonly calls = new SeqTable<ClientCall>();
@@ -37,15 +60,39 @@ export class ClientConnection implements ConnectionHandler {
   private markDone: () => void = () => undefined;
   /** Reused for every frame sent (the connection copies it). */
   private readonly out: OutgoingHeader;
+  /** True while the handshake runs: every frame goes to the guard. */
+  private handshaking: boolean;
+  private readonly guard: ClientAuthGuard | undefined;
+  private readonly authName: string | undefined;
+  /** Set once authentication failed here: the connection is closing. */
+  private authFailure: string | undefined;
 
   constructor(
     private readonly owner: ConnectionOwner,
     readonly connection: Connection,
+    auth?: ClientAuth,
   ) {
     this.done = new Promise((resolve) => (this.markDone = resolve));
     this.out = { kind: FrameKind.REQUEST, codec: owner.codecId, flags: 0, status: 0, seq: 0, method: 0, timeoutMs: 0 };
-    connection.setRef(false);
+    if (auth === undefined) {
+      this.handshaking = false;
+      this.guard = undefined;
+      this.authName = undefined;
+      connection.setRef(false);
+      connection.start(this);
+      return;
+    }
+    this.handshaking = true;
+    this.authName = auth.name;
+    this.guard = clientAuthGuard(auth, {
+      send: (body) => this.connection.send(AUTH_HEADER, body),
+      authenticated: (success) => this.authenticated(success),
+      failed: (failure) => this.guardFailed(failure),
+    });
+    // Calls wait for this handshake: it keeps the process alive like a connection attempt.
+    connection.setRef(true);
     connection.start(this);
+    this.guard.start();
   }
 
   get inFlight(): number {
@@ -88,6 +135,11 @@ export class ClientConnection implements ConnectionHandler {
   }
 
   onFrame(header: FrameHeader, body: Uint8Array): void {
+    if (this.handshaking) {
+      if (header.kind === FrameKind.AUTH) this.guard!.receive(body);
+      else this.guard!.admit(header.kind);
+      return;
+    }
     switch (header.kind) {
       case FrameKind.RESPONSE: {
         const call = this.calls.delete(header.seq);
@@ -107,6 +159,10 @@ export class ClientConnection implements ConnectionHandler {
         return;
       }
       case FrameKind.PONG:
+        return;
+      case FrameKind.AUTH:
+        if (this.guard !== undefined) this.guard.receive(body);
+        else this.fail(`the server at ${this.connection.peerAddress} requires authentication: give the channel an auth option { name, secret }`);
         return;
       case FrameKind.GOAWAY:
         if (!this.draining) {
@@ -132,10 +188,42 @@ export class ClientConnection implements ConnectionHandler {
 
   onClose(error: Error | undefined): void {
     this.closed = true;
+    this.guard?.close();
     const calls = this.calls.values();
     this.calls.clear();
     this.owner.lost(this, calls, error);
     this.markDone();
+  }
+
+  private authenticated(success: AuthSuccess): void {
+    this.handshaking = false;
+    this.connection.bindSession?.(success.session);
+    // From now on the socket is ref'd only while calls are in flight (write() refs it).
+    this.connection.setRef(false);
+    this.owner.authenticated(this);
+  }
+
+  private guardFailed(failure: AuthFailure): void {
+    const where = `authenticating as ${JSON.stringify(this.authName)} with ${this.connection.peerAddress}`;
+    this.fail(`${failure.toRpcError().rawMessage} (${where})`);
+  }
+
+  /**
+   * Authentication failed: nothing more is handled here. end() flushes what is queued (a FAILURE
+   * telling the server why this client refused it) before closing; the calls in flight go to the
+   * owner with the reason.
+   */
+  private fail(message: string): void {
+    if (this.authFailure !== undefined) return;
+    this.authFailure = message;
+    if (this.guard !== undefined) {
+      // Any frame still delivered goes to the closed guard, which ignores it.
+      this.handshaking = true;
+      this.guard.close();
+    }
+    const calls = this.abandon();
+    this.connection.end();
+    this.owner.authFailed(this, message, calls);
   }
 
   /** After `call` left the table: the socket is unref'd when idle, or closed when draining. */

@@ -7,6 +7,7 @@ import { resolveCodec } from "../codec/registry.js";
 import type { MethodDefinition } from "../definition.js";
 import { checkTimeout } from "../deadline.js";
 import { RpcError } from "../rpc-error.js";
+import { encodeMetadata } from "../wire/metadata-block.js";
 import type { CallOptions } from "./call-options.js";
 import type { ChannelOptions } from "./channel-options.js";
 import {
@@ -22,13 +23,24 @@ import {
   type SyncWorkerData,
   type WireMethod,
 } from "./sync-protocol.js";
+import { createNativeSyncConnection, type NativeSyncConnection } from "./sync-native-connection.js";
+import { chooseSyncImpl, type SyncImpl } from "./sync-native-target.js";
 import { workerBootstrap } from "./sync-worker-entry.js";
 
 /**
- * Blocking unary calls for Channel.unarySync: the calling thread encodes the request, posts it to a
- * worker thread that owns an ordinary async channel to the same target (sync-worker.ts), sleeps in
- * Atomics.wait until the worker signals a posted reply, takes it with receiveMessageOnPort and
- * decodes it. [not thread-safe: one SyncCaller serves the thread that created it.]
+ * Blocking unary calls for Channel.unarySync, through one of two engines (sync-native-target.ts
+ * says which is chosen when):
+ *
+ * - native: the calling thread owns a socket of its own and does blocking send/receive on it
+ *   through the sync_socket addon (sync-native-connection.ts, which states its contract). No
+ *   thread hand-off; for a single unix: or tcp:// target when the addon is built.
+ * - worker (everything else, and when the addon is missing): the calling thread encodes the
+ *   request, posts it to a worker thread that owns an ordinary async channel to the same target
+ *   (sync-worker.ts), sleeps in Atomics.wait until the worker signals a posted reply, takes it with
+ *   receiveMessageOnPort and decodes it. The rest of this comment describes this engine.
+ *
+ * Both encode and decode on the calling thread with the channel's codec, and word errors as the
+ * async channel does. [not thread-safe: one SyncCaller serves the thread that created it.]
  *
  * Timeouts: a call's time (CallOptions.timeoutMs, else the channel's timeoutMs) runs from the moment
  * call() is entered and covers starting the worker on first use; the rest is sent as the call's
@@ -53,8 +65,12 @@ export class SyncCaller {
   /** How long a worker may take to load its modules and create its channel. */
   static readonly START_LIMIT_MS = 10_000;
 
+  /** The engine serving this caller's calls, fixed at construction. */
+  readonly impl: SyncImpl;
   private readonly target: string;
   private readonly codec: Codec;
+  /** The native engine, when impl is "native" (the worker fields are then unused). */
+  private readonly native: NativeSyncConnection | undefined;
   /** protobuf and json return freshly allocated bodies, which may be transferred instead of copied. */
   private readonly codecOwnsOutput: boolean;
   private readonly defaultTimeoutMs: number | undefined;
@@ -63,12 +79,23 @@ export class SyncCaller {
   private slot: WorkerSlot = { t: "idle" };
   private seq = 0;
 
-  constructor(target: string, options: ChannelOptions) {
+  /**
+   * `impl` picks the engine; by default chooseSyncImpl decides (native when it can serve the
+   * target and options, else the worker; MSF_SYNC_IMPL overrides). Throws RpcError
+   * INVALID_ARGUMENT for a bad option, FAILED_PRECONDITION when "native" is asked for and impossible.
+   */
+  constructor(target: string, options: ChannelOptions, impl: SyncImpl = chooseSyncImpl(target, options)) {
     const { codec: codecOption, ...rest } = options;
     this.target = target;
+    this.impl = impl;
     this.codec = resolveCodec(codecOption);
     this.codecOwnsOutput = this.codec === protobufCodec || this.codec === jsonCodec;
     this.defaultTimeoutMs = checkTimeout(options.timeoutMs, `channel option timeoutMs for ${target}`);
+    this.workerData = { target, options: rest, codecId: this.codec.id, codecName: this.codec.name };
+    if (impl === "native") {
+      this.native = createNativeSyncConnection(target, options, this.codec);
+      return;
+    }
     for (const [key, value] of Object.entries(rest)) {
       if (typeof value === "function") {
         throw new RpcError(
@@ -77,7 +104,6 @@ export class SyncCaller {
         );
       }
     }
-    this.workerData = { target, options: rest, codecId: this.codec.id, codecName: this.codec.name };
   }
 
   /**
@@ -89,15 +115,40 @@ export class SyncCaller {
     const started = performance.now();
     let timeoutMs = this.defaultTimeoutMs;
     let encoded: Uint8Array;
+    let metadataBlock: Uint8Array | undefined;
     try {
       if (options?.timeoutMs !== undefined) timeoutMs = checkTimeout(options.timeoutMs, `timeoutMs of ${method.fullName}`);
       encoded = this.codec.encode(method.requestType, request);
+      if (this.native !== undefined && options?.metadata !== undefined) metadataBlock = encodeMetadata(options.metadata);
     } catch (error) {
       const rpcError = RpcError.from(error, Code.INVALID_ARGUMENT);
       throw new RpcError(rpcError.code, `call to ${method.fullName}: ${rpcError.rawMessage}`, { cause: error });
     }
     if (timeoutMs === 0) throw this.deadlineExceeded(method, 0);
     const deadline = timeoutMs === undefined ? Infinity : started + timeoutMs;
+    let body: Uint8Array;
+    if (this.native === undefined) {
+      body = this.callWorker(method, encoded, options, deadline, timeoutMs);
+    } else {
+      if (this.slot.t === "closed") throw this.closedError(method);
+      body = this.native.call(method, encoded, metadataBlock, deadline, timeoutMs);
+    }
+    try {
+      return this.codec.decode(method.responseType, body);
+    } catch (error) {
+      const reason = error instanceof RpcError ? error.rawMessage : String(error);
+      throw new RpcError(Code.INTERNAL, `reply to ${method.fullName} from ${this.target}: ${reason}`, { cause: error });
+    }
+  }
+
+  /** The worker engine's part of call(): the encoded response body, or a throw. */
+  private callWorker(
+    method: MethodDefinition,
+    encoded: Uint8Array,
+    options: CallOptions | undefined,
+    deadline: number,
+    timeoutMs: number | undefined,
+  ): Uint8Array {
     const worker = this.readyWorker(method, deadline, timeoutMs);
     const remaining = deadline - performance.now();
     if (remaining <= 0) throw this.deadlineExceeded(method, timeoutMs);
@@ -119,17 +170,13 @@ export class SyncCaller {
     }
     const reply = this.awaitReply(worker, method, this.seq, deadline, timeoutMs);
     if (!reply.ok) throw new RpcError(reply.code, reply.message);
-    try {
-      return this.codec.decode(method.responseType, reply.body);
-    } catch (error) {
-      const reason = error instanceof RpcError ? error.rawMessage : String(error);
-      throw new RpcError(Code.INTERNAL, `reply to ${method.fullName} from ${this.target}: ${reason}`, { cause: error });
-    }
+    return reply.body;
   }
 
-  /** Terminates the worker (its connection closes with it); later calls throw UNAVAILABLE. Idempotent. */
+  /** Closes the connection (the worker's, or the native socket); later calls throw UNAVAILABLE. Idempotent. */
   close(): void {
     if (this.slot.t === "running") stopWorker(this.slot);
+    this.native?.close();
     this.slot = { t: "closed" };
   }
 
@@ -144,9 +191,7 @@ export class SyncCaller {
 
   /** The running worker once it is ready, starting it if there is none. */
   private readyWorker(method: MethodDefinition, deadline: number, timeoutMs: number | undefined): RunningWorker {
-    if (this.slot.t === "closed") {
-      throw new RpcError(Code.UNAVAILABLE, `call to ${method.fullName}: the channel to ${this.target} is closed`);
-    }
+    if (this.slot.t === "closed") throw this.closedError(method);
     if (this.slot.t === "idle") this.slot = this.startWorker();
     const worker = this.slot;
     const { shared } = worker;
@@ -234,6 +279,10 @@ export class SyncCaller {
   private discard(worker: RunningWorker): void {
     stopWorker(worker);
     if (this.slot === worker) this.slot = { t: "idle" };
+  }
+
+  private closedError(method: MethodDefinition): RpcError {
+    return new RpcError(Code.UNAVAILABLE, `call to ${method.fullName}: the channel to ${this.target} is closed`);
   }
 
   private deadlineExceeded(method: MethodDefinition, timeoutMs: number | undefined, detail = ""): RpcError {

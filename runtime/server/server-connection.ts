@@ -1,3 +1,7 @@
+import type { AuthFailure } from "../auth/auth-failure.js";
+import { AuthStepType, encodeAuthMessage } from "../auth/auth-messages.js";
+import type { AuthSuccess } from "../auth/auth-step.js";
+import { serverAuthGuard, type ServerAuthGuard } from "../auth/server-auth-guard.js";
 import type { PeerInfo } from "../call-context.js";
 import { Code } from "../code.js";
 import { codecById } from "../codec/registry.js";
@@ -18,16 +22,45 @@ import type { ServerCore } from "./server-core.js";
 
 const EMPTY_BODY = new Uint8Array(0);
 
+/** AUTH frames carry codec, flags, status, seq, method and timeout 0 (docs/auth.md). */
+const AUTH_HEADER: OutgoingHeader = { kind: FrameKind.AUTH, codec: 0, flags: 0, status: 0, seq: 0, method: 0, timeoutMs: 0 };
+
+/**
+ * A connection that failed authentication is ended (its FAILURE flushed first, so the client
+ * reads why); a peer that keeps its side open longer than this is cut off.
+ */
+const AUTH_LINGER_MS = 1000;
+
+/**
+ * A server without authentication answers any AUTH frame with this, then closes: a client
+ * configured with auth sends HELLO first, so it learns at once that it has the wrong expectation.
+ */
+const NO_AUTH_FAILURE = encodeAuthMessage({
+  step: AuthStepType.FAILURE,
+  message: "UNAUTHENTICATED: this server does not use authentication: create the channel without the auth option",
+});
+
 /**
  * Serves one accepted connection: turns REQUEST frames into handler calls and their results into
  * RESPONSE frames, answers PING, honours CANCEL, and aborts what is still running when the
  * connection closes. Any failure of a single call is answered on that call's seq; only a broken
  * stream (bad framing, a frame kind a client must not send) closes the connection.
+ *
+ * Authentication (when the server has `auth`): the guard sends the CHALLENGE as soon as the
+ * connection starts, and until the client has authenticated every frame goes to it; any frame
+ * but AUTH then ends the connection with a FAILURE. After success the frame path is the one of a
+ * server without auth plus one boolean test, and AUTH frames (re-challenge answers) go to the
+ * guard. A failed re-challenge ends the connection the same way.
  */
 export class ServerConnection implements ConnectionHandler {
   /** Calls running on this connection, by seq (CANCEL and close find them here). */
   private readonly calls = new SeqTable<ServerCall>();
-  private readonly peer: PeerInfo;
+  /** Replaced (identity set) when the client authenticates; calls take it as their context.peer. */
+  private peer: PeerInfo;
+  /** The server requires authentication and this client has not passed it (or failed later): frames go to the guard. */
+  private unauthenticated: boolean;
+  private readonly guard: ServerAuthGuard | undefined;
+  private lingerTimer: NodeJS.Timeout | undefined;
   /** Reused for every frame sent (the connection copies it). */
   private readonly out: OutgoingHeader = {
     kind: FrameKind.RESPONSE,
@@ -45,6 +78,28 @@ export class ServerConnection implements ConnectionHandler {
     readonly connection: Connection,
   ) {
     this.peer = { address: connection.peerAddress, identity: undefined };
+    const auth = core.auth;
+    if (auth === undefined) {
+      this.unauthenticated = false;
+      this.guard = undefined;
+      return;
+    }
+    this.unauthenticated = true;
+    this.guard = serverAuthGuard(
+      auth,
+      { peerKey: throttleKey(connection.peerAddress), peerAddress: connection.peerAddress },
+      {
+        send: (body) => this.connection.send(AUTH_HEADER, body),
+        authenticated: (success) => this.authenticated(success),
+        failed: (failure) => this.authFailed(failure),
+      },
+    );
+  }
+
+  /** Starts reading, and with auth sends the CHALLENGE (the server speaks first). */
+  start(): void {
+    this.connection.start(this);
+    this.guard?.start();
   }
 
   get active(): number {
@@ -52,6 +107,10 @@ export class ServerConnection implements ConnectionHandler {
   }
 
   onFrame(header: FrameHeader, body: Uint8Array): void {
+    if (this.unauthenticated) {
+      this.handshakeFrame(header, body);
+      return;
+    }
     switch (header.kind) {
       case FrameKind.REQUEST:
         this.dispatch(header, body);
@@ -70,7 +129,8 @@ export class ServerConnection implements ConnectionHandler {
       case FrameKind.PONG:
         return;
       case FrameKind.AUTH:
-        this.connection.destroy(new ProtocolError("AUTH frame received, but this server has no authentication configured", undefined));
+        if (this.guard !== undefined) this.guard.receive(body);
+        else this.refuseAuthentication();
         return;
       default:
         this.connection.destroy(
@@ -80,6 +140,8 @@ export class ServerConnection implements ConnectionHandler {
   }
 
   onClose(): void {
+    this.guard?.close();
+    if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
     const reason = new RpcError(Code.CANCELLED, `the connection from ${this.peer.address} closed`);
     for (const call of this.calls.values()) {
       call.silenced = true;
@@ -93,12 +155,54 @@ export class ServerConnection implements ConnectionHandler {
   goAway(): void {
     if (this.goingAway) return;
     this.goingAway = true;
-    this.send(FrameKind.GOAWAY, 0, 0, 0, 0, EMPTY_BODY);
+    // No call runs on a connection that has not authenticated, and a GOAWAY would break its handshake.
+    if (this.unauthenticated) this.connection.end();
+    else this.send(FrameKind.GOAWAY, 0, 0, 0, 0, EMPTY_BODY);
   }
 
   /** Aborts the signals of the calls still running (server stopping after its grace period). */
   abortAll(reason: RpcError): void {
     for (const call of this.calls.values()) call.abort(reason);
+  }
+
+  /** A frame before authentication: AUTH goes to the guard; anything else fails the handshake (FAILURE, close). */
+  private handshakeFrame(header: FrameHeader, body: Uint8Array): void {
+    if (header.kind === FrameKind.AUTH) this.guard!.receive(body);
+    else this.guard!.admit(header.kind);
+  }
+
+  private authenticated(success: AuthSuccess): void {
+    this.peer = { address: this.peer.address, identity: success.identity };
+    this.unauthenticated = false;
+    this.connection.bindSession?.(success.session);
+  }
+
+  /** The guard sent the client its FAILURE (if any): report, serve nothing more, close. */
+  private authFailed(failure: AuthFailure): void {
+    this.unauthenticated = true;
+    this.core.authFailed({
+      peer: this.peer.address,
+      name: failure.claimedName,
+      reason: failure.reason,
+      message: failure.logMessage,
+    });
+    this.endAfterFailure();
+  }
+
+  /** An AUTH frame, but this server has no authentication: say so (the client fails UNAUTHENTICATED), then close. */
+  private refuseAuthentication(): void {
+    this.unauthenticated = true;
+    this.connection.send(AUTH_HEADER, NO_AUTH_FAILURE);
+    this.endAfterFailure();
+  }
+
+  /** Flushes what is queued (the FAILURE) and closes; destroys the socket if the peer lingers. */
+  private endAfterFailure(): void {
+    this.connection.end();
+    if (this.lingerTimer === undefined) {
+      this.lingerTimer = setTimeout(() => this.connection.destroy(), AUTH_LINGER_MS);
+      this.lingerTimer.unref();
+    }
   }
 
   private dispatch(header: FrameHeader, body: Uint8Array): void {
@@ -229,6 +333,16 @@ export class ServerConnection implements ConnectionHandler {
     out.method = method;
     this.connection.send(out, body);
   }
+}
+
+/**
+ * The key the failure throttle counts under: the host of an IP peer ("ip:10.0.0.9": its port
+ * changes with every connection, so it must not count), else the whole address. Every unix peer
+ * of one socket shares one key: Node exposes no peer credentials (SO_PEERCRED) to tell them apart.
+ */
+export function throttleKey(peerAddress: string): string {
+  const match = /^[a-z][a-z0-9+.-]*:\/\/(\[[^\]]*\]|[^/:]+):\d+$/i.exec(peerAddress);
+  return match === null ? peerAddress : `ip:${match[1]!.replace(/^\[|\]$/g, "")}`;
 }
 
 function serverUnaryCall(route: Route, request: unknown, context: ServerCall): ServerUnaryCall {

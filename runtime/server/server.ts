@@ -1,3 +1,4 @@
+import type { ServerAuth } from "../auth/server-auth.js";
 import { Code } from "../code.js";
 import type { ServiceDefinition, ServiceHandlers } from "../definition.js";
 import { applyInterceptors, type ServerUnaryCall, type UnaryCall } from "../interceptor.js";
@@ -6,9 +7,9 @@ import type { Connection, Listener } from "../transport/transport.js";
 import { Router } from "./router.js";
 import { ServerConnection } from "./server-connection.js";
 import type { ServerCore } from "./server-core.js";
-import { type NormalizedServerOptions, normalizeServerOptions, type ServerOptions } from "./server-options.js";
+import { type AuthFailureInfo, type NormalizedServerOptions, normalizeServerOptions, type ServerOptions } from "./server-options.js";
 
-export type { ServerOptions } from "./server-options.js";
+export type { AuthFailureInfo, ServerOptions } from "./server-options.js";
 
 export interface Server {
   /**
@@ -29,7 +30,11 @@ export interface Server {
   close(options?: { graceMs?: number }): Promise<void>;
 }
 
-/** Creates a server; nothing is bound until start(). Throws RpcError INVALID_ARGUMENT on bad options. */
+/**
+ * Creates a server; nothing is bound until start(). Throws RpcError INVALID_ARGUMENT on bad
+ * options. With `auth`, every key is derived here (scrypt, ~70 ms per secret, on this thread):
+ * create servers at startup, not on a hot path.
+ */
 export function createServer(options: ServerOptions): Server {
   return new MsfServer(normalizeServerOptions(options));
 }
@@ -48,6 +53,7 @@ class MsfServer implements Server, ServerCore {
   readonly router = new Router();
   readonly maxConcurrentCalls: number;
   readonly intercepted: ((call: ServerUnaryCall) => Promise<unknown>) | undefined;
+  readonly auth: ServerAuth | undefined;
   active = 0;
   private state: State = { t: "new" };
   private listeners: Listener[] = [];
@@ -60,6 +66,7 @@ class MsfServer implements Server, ServerCore {
 
   constructor(private readonly options: NormalizedServerOptions) {
     this.maxConcurrentCalls = options.maxConcurrentCalls;
+    this.auth = options.auth;
     this.intercepted =
       options.interceptors.length === 0 ? undefined : applyInterceptors(options.interceptors, (call) => this.runHandler(call));
   }
@@ -105,6 +112,16 @@ class MsfServer implements Server, ServerCore {
     if (this.connections.size === 0) this.onAllClosed?.();
   }
 
+  authFailed(info: AuthFailureInfo): void {
+    const hook = this.options.onAuthFailure;
+    if (hook === undefined) return;
+    try {
+      hook(info);
+    } catch {
+      // A failing log hook must not break connection handling (documented on the option).
+    }
+  }
+
   private async bind(): Promise<void> {
     const { addresses, maxBodyBytes, unixSocketMode } = this.options;
     const outcomes = await Promise.allSettled(
@@ -131,7 +148,7 @@ class MsfServer implements Server, ServerCore {
     }
     const served = new ServerConnection(this, connection);
     this.connections.add(served);
-    connection.start(served);
+    served.start();
   }
 
   private async shutdown(graceMs: number, starting: Promise<void> | undefined): Promise<void> {

@@ -4,5 +4,7 @@
  */
 import "./unix.js";
 import "./tcp.js";
+import "./udp.js";
+import "./netlink.js";
 
 export { resolveAddress, type ResolvedAddress } from "./registry.js";

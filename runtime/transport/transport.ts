@@ -1,3 +1,4 @@
+import type { Session } from "../auth/session.js";
 import type { FrameHeader } from "../wire/header.js";
 import type { OutgoingHeader } from "../wire/frame-writer.js";
 
@@ -5,13 +6,15 @@ import type { OutgoingHeader } from "../wire/frame-writer.js";
  * The contract between the RPC layer (client channel, server) and the ways bytes travel.
  * The RPC layer speaks frames only; a transport moves them: a stream transport (unix, tcp)
  * packs them back to back in a byte stream (stream-connection.ts), a datagram transport (udp,
- * netlink: later) sends one frame per datagram. Nothing outside runtime/transport/ knows which
+ * netlink) sends one frame per datagram and adds connections, retransmission, de-duplication and
+ * size limits (datagram-connection.ts). Nothing outside runtime/transport/ knows which
  * transports exist.
  *
  * How to add a transport (three steps):
  *   1. Write `runtime/transport/<scheme>.ts` implementing Transport: `parse` validates a URI of
  *      your scheme, `connect` and `listen` produce Connections (a stream transport wraps its
- *      socket in StreamConnection and gets the framing for free).
+ *      socket in StreamConnection and gets the framing for free; a datagram transport gives a
+ *      DatagramSocket to connectDatagram / DatagramListener and gets the datagram layer).
  *   2. End that file with `registerTransport(yourTransport)`.
  *   3. Import it from `runtime/transport/builtin.ts`, so channels and servers see it.
  * Then `createChannel("<scheme>:...")` and `createServer({ listen: ["<scheme>:..."] })` use it.
@@ -98,4 +101,11 @@ export interface Connection {
   destroy(error?: Error): void;
   /** Whether this connection alone keeps the process alive (a client unrefs an idle one). */
   setRef(ref: boolean): void;
+  /**
+   * Called on both sides once the CHAP handshake on this connection succeeded (and only when the
+   * server requires authentication), with the session both peers now share. A datagram transport
+   * uses it to tag every datagram it sends and to drop any that fails its tag (session.tag /
+   * session.verify); a stream transport has nothing to do and leaves it out.
+   */
+  bindSession?(session: Session): void;
 }

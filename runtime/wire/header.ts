@@ -51,6 +51,13 @@ export enum FrameFlags {
    * GOAWAY), so the client may send it again on another connection.
    */
   REFUSED = 1 << 1,
+  /**
+   * Datagram transports only (udp, netlink; runtime/transport/datagram-frame.ts): the datagram
+   * ends with a 24-byte authentication trailer after the body, a u64 datagram counter and a
+   * 16-byte tag (Session.tag over everything before the tag). Set on every datagram sent after
+   * the connection's CHAP session was bound (Connection.bindSession). Never set on a stream.
+   */
+  TAGGED = 1 << 2,
 }
 
 export interface FrameHeader {
