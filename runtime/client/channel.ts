@@ -1,5 +1,5 @@
 import type { ClientAuth } from "../auth/client-auth.js";
-import { Code, isCode } from "../code.js";
+import { Code } from "../code.js";
 import type { Codec } from "../codec/codec.js";
 import { checkTimeout } from "../deadline.js";
 import type { MethodDefinition } from "../definition.js";
@@ -20,6 +20,7 @@ import type { SelectionRule } from "./endpoint-order.js";
 import { type AttemptFailure, EndpointPool, type PoolEntry } from "./endpoint-pool.js";
 import type { ChannelTarget } from "./endpoint-target.js";
 import { SyncCaller } from "./sync-caller.js";
+import { remoteError } from "./remote-error.js";
 
 /** Backoff between failed connection passes: doubles from the first step up to the cap. */
 const BACKOFF_FIRST_MS = 50;
@@ -539,14 +540,6 @@ export class MsfChannel implements Channel, CallOwner, ConnectionOwner {
 }
 
 /** An error reply: the server's code and message; UNIMPLEMENTED also names the method the client asked for. */
-function remoteError(status: number, message: string, method: MethodDefinition): RpcError {
-  if (!isCode(status) || status === Code.OK) {
-    return new RpcError(Code.UNKNOWN, `reply to ${method.fullName} has status ${status}, which is no known code: ${message}`);
-  }
-  if (status === Code.UNIMPLEMENTED) return new RpcError(status, `${message}; the client called ${method.fullName}`);
-  return new RpcError(status, message);
-}
-
 function toMap(metadata: Metadata | Record<string, string> | undefined): Map<string, string> {
   if (metadata === undefined) return new Map();
   return metadata instanceof Map ? new Map(metadata) : new Map(Object.entries(metadata));

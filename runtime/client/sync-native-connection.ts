@@ -1,7 +1,7 @@
 import type { AuthStep } from "../auth/auth-step.js";
 import type { ClientAuth } from "../auth/client-auth.js";
 import { type ClientHandshake, clientHandshake } from "../auth/client-handshake.js";
-import { Code, isCode } from "../code.js";
+import { Code } from "../code.js";
 import type { Codec } from "../codec/codec.js";
 import { timeoutField } from "../deadline.js";
 import type { MethodDefinition } from "../definition.js";
@@ -14,6 +14,7 @@ import { ProtocolError } from "../wire/protocol-error.js";
 import { type ChannelOptions, normalizeChannelOptions } from "./channel-options.js";
 import { loadSyncSocket, type SyncSocketAddon } from "./sync-native-addon.js";
 import { type NativeAddress, nativeAddress, nativeUnsupported } from "./sync-native-target.js";
+import { remoteError } from "./remote-error.js";
 
 /** What a NativeSyncConnection needs to know; validated by its creator. */
 export interface NativeConnectionSettings {
@@ -485,14 +486,6 @@ function describeError(error: unknown): string {
  * An error reply: the server's code and message; UNIMPLEMENTED also names the method the client
  * asked for. The same rule as the async channel's (channel.ts), so both paths word it alike.
  */
-function remoteError(status: number, message: string, method: MethodDefinition): RpcError {
-  if (!isCode(status) || status === Code.OK) {
-    return new RpcError(Code.UNKNOWN, `reply to ${method.fullName} has status ${status}, which is no known code: ${message}`);
-  }
-  if (status === Code.UNIMPLEMENTED) return new RpcError(status, `${message}; the client called ${method.fullName}`);
-  return new RpcError(status, message);
-}
-
 /**
  * The native engine for blocking calls to `target`, or a throw saying why there is none:
  * RpcError FAILED_PRECONDITION when the addon, the target or an option rules it out (see
