@@ -2,7 +2,7 @@
 // line, one-line messages on stdin/stdout. A child whose stdin ends exits, so children never
 // outlive a driver that died.
 import { isImplementationName, type ImplementationName } from "./impl/load.js";
-import type { TransportName } from "./impl/implementation.js";
+import { TRANSPORT_NAMES, type TransportName } from "./impl/implementation.js";
 import type { LoadResult } from "./load-loop.js";
 
 /** server → driver, once: `listening <target>`. */
@@ -35,9 +35,13 @@ export function serverArgv(args: ServerArgs): string[] {
 export function parseServerArgv(argv: readonly string[]): ServerArgs {
   const [impl = "", transport = "", socketPath = ""] = argv;
   if (!isImplementationName(impl)) throw new Error(`bench server: unknown implementation "${impl}"`);
-  if (transport !== "unix" && transport !== "tcp") throw new Error(`bench server: transport must be unix or tcp, got "${transport}"`);
+  if (!isTransportName(transport)) throw new Error(`bench server: transport must be one of ${TRANSPORT_NAMES.join(", ")}, got "${transport}"`);
   if (transport === "unix" && socketPath === "") throw new Error("bench server: a unix server needs a socket path");
   return { impl, transport, socketPath };
+}
+
+function isTransportName(name: string): name is TransportName {
+  return (TRANSPORT_NAMES as readonly string[]).includes(name);
 }
 
 export function clientArgv(args: ClientArgs): string[] {

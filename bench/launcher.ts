@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import type { Launcher } from "./children.js";
-import { IMPLEMENTATION_MODULES, type ImplementationName } from "./impl/load.js";
+import { IMPLEMENTATION_MODULES, usesMsf, type ImplementationName } from "./impl/load.js";
 
 const ENTRIES = ["server-main", "client-main"] as const;
 
@@ -28,7 +28,7 @@ export async function compiledLauncher(
   impls: readonly ImplementationName[],
   log: (line: string) => void,
 ): Promise<Launcher> {
-  const stale = impls.includes("msf") ? staleRuntimeFile(repoRoot) : undefined;
+  const stale = impls.some(usesMsf) ? staleRuntimeFile(repoRoot) : undefined;
   if (stale !== undefined) {
     log(`building dist/ (npm run build): ${stale} is newer than its compiled file`);
     const build = spawnSync(process.execPath, [join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], {

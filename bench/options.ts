@@ -24,7 +24,7 @@ const WARMUP_S = 0.5;
 export function parseOptions(argv: readonly string[]): BenchOptions {
   const args = yargs([...argv])
     .scriptName("bench/run.ts")
-    .usage("$0 [options]\n\nraw node:net vs msf vs grpc-js, unary flight calls at 1 and 64 in flight, over unix and tcp.")
+    .usage("$0 [options]\n\nraw node:net vs msf vs grpc-js, unary flight calls at 1 and 64 in flight, over unix and tcp (msf also over udp and netlink).")
     .option("duration", { describe: "measured seconds per scenario and round", type: "number", default: 3, requiresArg: true })
     .option("rounds", { describe: "rounds; the table shows each figure's median", type: "number", default: 3, requiresArg: true })
     .option("only", { describe: `rows to run, comma-separated: ${ROW_KINDS.join(",")}`, type: "string", requiresArg: true })

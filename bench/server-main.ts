@@ -1,4 +1,4 @@
-// A benchmark server process: `server-main <impl> <unix|tcp> <socket path>` (see child-protocol.ts).
+// A benchmark server process: `server-main <impl> <unix|tcp|udp|netlink> <socket path>` (see child-protocol.ts).
 // Prints `listening <target>`, answers `peak` with its peak RSS, closes and exits when stdin ends.
 import { createInterface } from "node:readline";
 import { LISTENING, PEAK, parseServerArgv } from "./child-protocol.js";

@@ -31,6 +31,9 @@ export const grpcJs: Implementation = {
 };
 
 async function startServer(place: ServerPlace): Promise<BenchServer> {
+  if (place.transport !== "unix" && place.transport !== "tcp") {
+    throw new Error(`grpc bench server: transport ${place.transport} is not served (grpc-js runs over unix and tcp only)`);
+  }
   const server = new grpc.Server();
   server.addService(flightService, {
     queryFlight(

@@ -2,11 +2,18 @@
 // To add one: write `bench/impl/<name>.ts` exporting an `Implementation`, and list it in load.ts.
 import type { queryFlightRequest, queryFlightResponse } from "../flight-messages.js";
 
-export type TransportName = "unix" | "tcp";
+export const TRANSPORT_NAMES = ["unix", "tcp", "udp", "netlink"] as const;
+export type TransportName = (typeof TRANSPORT_NAMES)[number];
+
+/** Transports only msf carries (raw node:net and grpc-js have no datagram transport). */
+export const DATAGRAM_TRANSPORTS: readonly TransportName[] = ["udp", "netlink"];
 
 export interface ServerPlace {
   readonly transport: TransportName;
-  /** Where a unix server binds (a path in the benchmark's temp dir); unused for tcp (127.0.0.1, any port). */
+  /**
+   * Where a unix server binds (a path in the benchmark's temp dir); unused for the others (tcp and
+   * udp: 127.0.0.1, any port; netlink: a port id derived from the server process's pid).
+   */
   readonly socketPath: string;
 }
 

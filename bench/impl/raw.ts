@@ -14,6 +14,9 @@ export const raw: Implementation = {
 };
 
 async function startServer(place: ServerPlace): Promise<BenchServer> {
+  if (place.transport !== "unix" && place.transport !== "tcp") {
+    throw new Error(`raw bench server: transport ${place.transport} is not served (raw node:net runs over unix and tcp only)`);
+  }
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     sockets.add(socket);

@@ -4,6 +4,7 @@
 import test from "ava";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 
 const repoRoot = resolve(import.meta.dirname, "../..");
@@ -45,18 +46,53 @@ function callsPerSecond(cells: readonly string[]): number {
 test("--smoke --only raw,msf --transports unix prints a row per implementation and in-flight level", async (t) => {
   const run = await runBench(["--smoke", "--only", "raw,msf", "--transports", "unix", "--source"]);
   t.is(run.code, 0, run.stderr);
-  t.regex(run.stdout, /^impl\s+transport\s+in-flight\s+calls\/s\s+×raw\s+p50 µs/m);
+  t.regex(run.stdout, /^impl\s+transport\s+in-flight\s+calls\/s\s+×base\s+p50 µs.*\s+baseline$/m);
   for (const impl of ["raw", "msf"]) {
     for (const inFlight of [1, 64]) {
       const cells = row(run.stdout, impl, "unix", inFlight);
       t.truthy(cells, `no ${impl} unix ${inFlight} row in:\n${run.stdout}`);
-      t.is(cells!.length, 11, `row ${cells!.join(" | ")}`);
+      t.is(cells!.length, 12, `row ${cells!.join(" | ")}`);
+      t.is(cells![11], "raw unix");
       t.true(callsPerSecond(cells!) > 0, `${impl} unix ${inFlight} completed no calls`);
     }
   }
   t.is(row(run.stdout, "raw", "unix", 1)![4], "1.00");
   t.is(row(run.stdout, "grpc", "unix", 1), undefined);
   t.is(row(run.stdout, "raw", "tcp", 1), undefined);
+});
+
+test("--smoke --only msf,msf-auth --transports udp,netlink runs msf over the datagram transports against raw unix", async (t) => {
+  const netlinkBuilt = existsSync(resolve(repoRoot, "native/netlink/build/Release/netlink.node"));
+  const run = await runBench(["--smoke", "--only", "msf,msf-auth", "--transports", "udp,netlink", "--source"]);
+  t.is(run.code, 0, run.stderr);
+  for (const transport of netlinkBuilt ? ["udp", "netlink"] : ["udp"]) {
+    for (const inFlight of [1, 64]) {
+      const cells = row(run.stdout, "msf", transport, inFlight);
+      t.truthy(cells, `no msf ${transport} ${inFlight} row in:\n${run.stdout}`);
+      t.is(cells!.length, 12, `row ${cells!.join(" | ")}`);
+      t.true(callsPerSecond(cells!) > 0, `msf ${transport} ${inFlight} completed no calls`);
+      // Raw unix did not run, so no ratio, but the row names the baseline it would use.
+      t.is(cells![4], "-");
+      t.is(cells![11], "raw unix");
+    }
+  }
+  if (netlinkBuilt) t.notRegex(run.stdout, /netlink rows skipped/);
+  else t.regex(run.stdout, /netlink rows skipped: the netlink addon is not built/);
+  // msf-auth is measured over unix and tcp only.
+  for (const transport of ["udp", "netlink"]) t.is(row(run.stdout, "msf-auth", transport, 1), undefined);
+});
+
+test("--smoke --only msf,msf-auth --transports unix runs msf-auth against msf without auth", async (t) => {
+  const run = await runBench(["--smoke", "--only", "msf,msf-auth", "--transports", "unix", "--source"]);
+  t.is(run.code, 0, run.stderr);
+  for (const inFlight of [1, 64]) {
+    const cells = row(run.stdout, "msf-auth", "unix", inFlight);
+    t.truthy(cells, `no msf-auth unix ${inFlight} row in:\n${run.stdout}`);
+    t.true(callsPerSecond(cells!) > 0, `msf-auth unix ${inFlight} completed no calls`);
+    t.is(cells![11], "msf unix");
+    t.regex(cells![4]!, /^\d+\.\d\d$/);
+  }
+  t.regex(run.stdout, /msf-auth unix 64 in flight: calls\/s ×msf/);
 });
 
 test("compiled mode runs the raw baseline over tcp from transpiled JS", async (t) => {
@@ -74,4 +110,10 @@ test("a bad option fails with a message naming it", async (t) => {
   const run = await runBench(["--only", "raw,carrier-pigeon"]);
   t.is(run.code, 1);
   t.regex(run.stderr, /--only: unknown "carrier-pigeon"/);
+});
+
+test("rows that exist over none of the transports asked for fail with a message", async (t) => {
+  const run = await runBench(["--only", "raw,grpc", "--transports", "udp"]);
+  t.is(run.code, 1);
+  t.regex(run.stderr, /no row to measure: --only raw,grpc runs over none of --transports udp/);
 });
