@@ -39,6 +39,11 @@ async function main(argv: readonly string[]): Promise<void> {
       type: "string",
       requiresArg: true,
     })
+    .option("runtime-import", {
+      describe: 'module specifier generated code imports the runtime from (default "msf"; for code compiled inside msf itself)',
+      type: "string",
+      requiresArg: true,
+    })
     .version(packageVersion())
     .help()
     .alias("help", "h")
@@ -51,6 +56,7 @@ async function main(argv: readonly string[]): Promise<void> {
     })
     .parseSync();
   if (Array.isArray(args.out) || Array.isArray(args.impl)) usageError("-o and --impl take one folder each");
+  if (Array.isArray(args["runtime-import"])) usageError("--runtime-import takes one module specifier");
 
   // Loaded only once the arguments are valid: --help, --version and usage errors stay quick.
   const { planGeneration } = await import("./generate.js");
@@ -60,6 +66,7 @@ async function main(argv: readonly string[]): Promise<void> {
     includeDirs: toList(args.proto_path),
     outDir: args.out,
     implDir: args.impl,
+    runtimeImport: args["runtime-import"],
   });
   if (plan.warnings.trim() !== "") process.stderr.write(plan.warnings.endsWith("\n") ? plan.warnings : `${plan.warnings}\n`);
   const report = writeFiles(plan.files);

@@ -17,6 +17,8 @@ export interface GenerateOptions {
   readonly outDir: string;
   /** Where implementation scaffolds go (--impl), if wanted. */
   readonly implDir?: string | undefined;
+  /** The module specifier generated code imports the runtime from (--runtime-import); "msf" by default. */
+  readonly runtimeImport?: string | undefined;
   /** Relative paths are resolved against it; process.cwd() by default. */
   readonly cwd?: string;
 }
@@ -39,7 +41,7 @@ export function planGeneration(options: GenerateOptions): GenerationPlan {
   const outDir = resolve(cwd, options.outDir);
   const implDir = options.implDir === undefined ? undefined : resolve(cwd, options.implDir);
   const protos = loadProtos({ files: options.files, includeDirs: options.includeDirs, cwd });
-  const model = buildModel(protos, { outDir, implDir });
+  const model = buildModel(protos, { outDir, implDir, runtimeImport: options.runtimeImport });
   const render = createRenderer(packageVersion());
 
   const sources = new Map(protos.files.map((file) => [`${moduleBase(file.name)}.ts`, file.name]));

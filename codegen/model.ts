@@ -101,6 +101,12 @@ export interface ModelOptions {
   readonly outDir: string;
   /** The implementation scaffolds' folder, absolute; undefined when no scaffolds are wanted. */
   readonly implDir: string | undefined;
+  /**
+   * The module specifier generated files import the runtime from; RUNTIME_MODULE by default.
+   * Only msf's own services (compiled inside the package, where "msf" cannot resolve to itself
+   * before it is built) use a relative path here.
+   */
+  readonly runtimeImport?: string | undefined;
 }
 
 /** The module every generated file imports the runtime from: the package, never a path. */
@@ -113,6 +119,7 @@ export const RUNTIME_MODULE = "msf";
  */
 export function buildModel(protos: LoadedProtos, options: ModelOptions): CodegenModel {
   const types = indexMessageTypes(protos.files);
+  const runtimeModule = options.runtimeImport ?? RUNTIME_MODULE;
   const serviceFiles: ServiceFileModel[] = [];
   const implFiles: ImplFileModel[] = [];
   const ids = new Map<number, { fullName: string; location: SourceLocation }>();
@@ -139,8 +146,8 @@ export function buildModel(protos: LoadedProtos, options: ModelOptions): Codegen
     }
 
     const base = moduleBase(file.name);
-    const server = serverFile(`${base}.server.ts`, file.name, services);
-    const client = clientFile(`${base}.client.ts`, file.name, services, server.path);
+    const server = serverFile(`${base}.server.ts`, file.name, services, runtimeModule);
+    const client = clientFile(`${base}.client.ts`, file.name, services, server.path, runtimeModule);
     serviceFiles.push({ source: file.name, server, client });
 
     if (options.implDir !== undefined) {
@@ -155,7 +162,7 @@ export function buildModel(protos: LoadedProtos, options: ModelOptions): Codegen
         }
         implPaths.set(path, { fullName: service.fullName, location: service.location });
         const serverModule = moduleSpecifier(relative(options.implDir, join(options.outDir, server.path)));
-        implFiles.push(implFile(path, file.name, service, serverModule));
+        implFiles.push(implFile(path, file.name, service, serverModule, runtimeModule));
       }
     }
   }
@@ -205,14 +212,14 @@ function declaredNames(services: readonly ServiceDraft[]): Map<string, string> {
   return declared;
 }
 
-function serverFile(path: string, source: string, services: readonly ServiceDraft[]): ServerFileModel {
+function serverFile(path: string, source: string, services: readonly ServiceDraft[], runtimeModule: string): ServerFileModel {
   const declared = declaredNames(services);
   const table = new ImportTable(services.flatMap((service) => [service.names.definition, service.names.handlers]));
   const messages = importMessages(table, path, services, declared, "value");
   const runtime = {
-    CallContext: table.use(RUNTIME_MODULE, "CallContext", "type"),
-    MethodDefinition: table.use(RUNTIME_MODULE, "MethodDefinition", "type"),
-    ServiceDefinition: table.use(RUNTIME_MODULE, "ServiceDefinition", "type"),
+    CallContext: table.use(runtimeModule, "CallContext", "type"),
+    MethodDefinition: table.use(runtimeModule, "MethodDefinition", "type"),
+    ServiceDefinition: table.use(runtimeModule, "ServiceDefinition", "type"),
   };
   return {
     path,
@@ -223,15 +230,21 @@ function serverFile(path: string, source: string, services: readonly ServiceDraf
   };
 }
 
-function clientFile(path: string, source: string, services: readonly ServiceDraft[], serverPath: string): ClientFileModel {
+function clientFile(
+  path: string,
+  source: string,
+  services: readonly ServiceDraft[],
+  serverPath: string,
+  runtimeModule: string,
+): ClientFileModel {
   const declared = declaredNames(services);
   const table = new ImportTable(services.map((service) => service.names.client));
   const messages = importMessages(table, path, services, declared, "type");
   const serverModule = relativeModule(path, serverPath);
   const definitions = new Map(services.map((service) => [service, table.use(serverModule, service.names.definition, "value")]));
   const runtime = {
-    Channel: table.use(RUNTIME_MODULE, "Channel", "type"),
-    CallOptions: table.use(RUNTIME_MODULE, "CallOptions", "type"),
+    Channel: table.use(runtimeModule, "Channel", "type"),
+    CallOptions: table.use(runtimeModule, "CallOptions", "type"),
   };
   return {
     path,
@@ -243,11 +256,11 @@ function clientFile(path: string, source: string, services: readonly ServiceDraf
 }
 
 /** `serverModule`: the server file as imported from the implementation folder. */
-function implFile(path: string, source: string, service: ServiceDraft, serverModule: string): ImplFileModel {
+function implFile(path: string, source: string, service: ServiceDraft, serverModule: string, runtimeModule: string): ImplFileModel {
   const table = new ImportTable([service.names.handlersValue]);
   const definitionRef = table.use(serverModule, service.names.definition, "value");
   const handlersTypeRef = table.use(serverModule, service.names.handlers, "type");
-  const runtime = { Code: table.use(RUNTIME_MODULE, "Code", "value"), RpcError: table.use(RUNTIME_MODULE, "RpcError", "value") };
+  const runtime = { Code: table.use(runtimeModule, "Code", "value"), RpcError: table.use(runtimeModule, "RpcError", "value") };
   // The scaffold's handlers are typed by the handlers interface, so it imports no message types.
   const messages = new Map(
     service.methods.map((method) => [method, { request: method.request.tsName, response: method.response.tsName }]),
