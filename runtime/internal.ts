@@ -37,3 +37,7 @@ export { TimerQueue, timerQueue, type Timed } from "./timer-queue.js";
 export { checkTimeout, deadlineFromField, timeoutField } from "./deadline.js";
 export { applyInterceptors } from "./interceptor.js";
 export { codecById, resolveCodec } from "./codec/registry.js";
+// Raw calls: bodies carried as bytes, for brokers and proxies (msfd forwards calls this way).
+export { rawCodec } from "./codec/raw.js";
+export { rawMethod } from "./raw-method.js";
+export type { RawHandler } from "./server/router.js";

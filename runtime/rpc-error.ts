@@ -11,11 +11,18 @@ export class RpcError extends Error {
   readonly code: Code;
   /** The message without the "[CODE]" prefix, as it travels on the wire. */
   readonly rawMessage: string;
+  /**
+   * Set by clients: true when the request was never written to any server, so it cannot have
+   * run and may be sent elsewhere even if it is not idempotent (no connection could be opened,
+   * authentication failed, the channel closed first, or the server refused it unstarted).
+   */
+  readonly unsent: boolean;
 
-  constructor(code: Code, message: string, options?: { cause?: unknown }) {
+  constructor(code: Code, message: string, options?: { cause?: unknown; unsent?: boolean }) {
     super(`[${codeName(code)}] ${message}`, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.rawMessage = message;
+    this.unsent = options?.unsent ?? false;
   }
 
   /**

@@ -143,7 +143,7 @@ export class MsfChannel implements Channel, CallOwner, ConnectionOwner {
     options: CallOptions | undefined,
     metadata: Metadata | Record<string, string> | undefined,
   ): Promise<unknown> {
-    if (this.closed !== undefined) return Promise.reject(this.closedError(method));
+    if (this.closed !== undefined) return Promise.reject(this.closedError(method, true));
     let timeoutMs = this.defaultTimeoutMs;
     let signal: AbortSignal | undefined;
     let body: Uint8Array;
@@ -225,7 +225,7 @@ export class MsfChannel implements Channel, CallOwner, ConnectionOwner {
       call.resolve(response);
       return;
     }
-    call.reject(remoteError(header.status, decodeErrorBody(body), method));
+    call.reject(remoteError(header.status, decodeErrorBody(body), method, (header.flags & FrameFlags.REFUSED) !== 0));
   }
 
   expire(call: ClientCall): void {
@@ -356,7 +356,7 @@ export class MsfChannel implements Channel, CallOwner, ConnectionOwner {
     this.waiting.clear();
     for (const call of calls) {
       if (this.finish(call)) {
-        call.reject(new RpcError(reason.code, `call to ${call.method.fullName}: ${reason.rawMessage}`, { cause }));
+        call.reject(new RpcError(reason.code, `call to ${call.method.fullName}: ${reason.rawMessage}`, { cause, unsent: true }));
       }
     }
   }
@@ -476,7 +476,7 @@ export class MsfChannel implements Channel, CallOwner, ConnectionOwner {
   }
 
   private rejectUnauthenticated(call: ClientCall, message: string): void {
-    if (this.finish(call)) call.reject(new RpcError(Code.UNAUTHENTICATED, `call to ${call.method.fullName}: ${message}`));
+    if (this.finish(call)) call.reject(new RpcError(Code.UNAUTHENTICATED, `call to ${call.method.fullName}: ${message}`, { unsent: true }));
   }
 
   lost(connection: ClientConnection, calls: Iterable<ClientCall>, error: Error | undefined): void {
@@ -507,7 +507,7 @@ export class MsfChannel implements Channel, CallOwner, ConnectionOwner {
     this.moveTimer = undefined;
     const waiting = [...this.waiting.keys()];
     this.waiting.clear();
-    for (const call of waiting) if (this.finish(call)) call.reject(this.closedError(call.method));
+    for (const call of waiting) if (this.finish(call)) call.reject(this.closedError(call.method, true));
     this.syncCaller?.close();
     if (this.attempt !== undefined) await this.attempt;
     const connections = [...this.draining];
@@ -524,8 +524,8 @@ export class MsfChannel implements Channel, CallOwner, ConnectionOwner {
 
   // --- errors ---
 
-  private closedError(method: MethodDefinition): RpcError {
-    return new RpcError(Code.UNAVAILABLE, `call to ${method.fullName}: the channel to ${this.target} is closed`);
+  private closedError(method: MethodDefinition, unsent = false): RpcError {
+    return new RpcError(Code.UNAVAILABLE, `call to ${method.fullName}: the channel to ${this.target} is closed`, { unsent });
   }
 
   private deadlineError(method: MethodDefinition, timeoutMs: number): RpcError {

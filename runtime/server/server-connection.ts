@@ -4,6 +4,7 @@ import type { AuthSuccess } from "../auth/auth-step.js";
 import { serverAuthGuard, type ServerAuthGuard } from "../auth/server-auth-guard.js";
 import type { PeerInfo } from "../call-context.js";
 import { Code } from "../code.js";
+import { rawCodecById } from "../codec/raw.js";
 import { codecById } from "../codec/registry.js";
 import { deadlineFromField } from "../deadline.js";
 import type { ServerUnaryCall } from "../interceptor.js";
@@ -228,7 +229,7 @@ export class ServerConnection implements ConnectionHandler {
       this.fail(seq, codecId, methodId, Code.RESOURCE_EXHAUSTED, message);
       return;
     }
-    const codec = codecById(codecId);
+    const codec = route.raw ? rawCodecById(codecId) : codecById(codecId);
     if (codec === undefined) {
       const message = `call to ${name} uses unknown codec id ${codecId}: this server speaks 0 (protobuf), 1 (json), 2 (msgpack)`;
       this.fail(seq, codecId, methodId, Code.INVALID_ARGUMENT, message);

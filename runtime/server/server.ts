@@ -4,12 +4,13 @@ import type { ServiceDefinition, ServiceHandlers } from "../definition.js";
 import { applyInterceptors, type ServerUnaryCall, type UnaryCall } from "../interceptor.js";
 import { RpcError } from "../rpc-error.js";
 import type { Connection, Listener } from "../transport/transport.js";
-import { Router } from "./router.js";
+import { type RawHandler, Router } from "./router.js";
 import { ServerConnection } from "./server-connection.js";
 import type { ServerCore } from "./server-core.js";
 import { type AuthFailureInfo, type NormalizedServerOptions, normalizeServerOptions, type ServerOptions } from "./server-options.js";
 
 export type { AuthFailureInfo, ServerOptions } from "./server-options.js";
+export type { RawHandler } from "./router.js";
 
 export interface Server {
   /**
@@ -17,6 +18,14 @@ export interface Server {
    * INVALID_ARGUMENT on a missing handler or a method id already served.
    */
   addService<S extends ServiceDefinition>(definition: S, handlers: ServiceHandlers<S>): this;
+  /**
+   * Serves the methods `methodNames` ("<package>.<service>.<rpc>") of `serviceName` without
+   * decoding them: `handler` gets each request's bytes and returns the reply's, in the codec the
+   * caller chose (msfd forwards calls this way). Usable before and after start().
+   */
+  addRawService(serviceName: string, methodNames: readonly string[], handler: RawHandler): this;
+  /** Stops serving a service added by addService or addRawService; calls running finish. False if not served. */
+  removeService(serviceName: string): boolean;
   /** Binds every listen address; resolves when all are bound, rejects (with none left bound) when one fails. */
   start(): Promise<void>;
   /** After start: the addresses actually bound (tcp port 0 resolved), in the order of `listen`. */
@@ -78,6 +87,15 @@ class MsfServer implements Server, ServerCore {
   addService<S extends ServiceDefinition>(definition: S, handlers: ServiceHandlers<S>): this {
     this.router.add(definition, handlers as Record<string, unknown>);
     return this;
+  }
+
+  addRawService(serviceName: string, methodNames: readonly string[], handler: RawHandler): this {
+    this.router.addRaw(serviceName, methodNames, handler);
+    return this;
+  }
+
+  removeService(serviceName: string): boolean {
+    return this.router.remove(serviceName);
   }
 
   start(): Promise<void> {
