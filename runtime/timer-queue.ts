@@ -92,19 +92,28 @@ export class TimerQueue {
     this.size--;
   }
 
+  /**
+   * Runs every entry due, in deadline order across lists (when the event loop was held up, entries
+   * of several durations may be due at once: the earliest deadline still runs first).
+   */
   private expire(): void {
     this.timer = undefined;
     this.armedAt = Infinity;
     const now = Date.now();
     let earliest = Infinity;
-    for (const list of this.lists.values()) {
-      let head = list.head;
-      while (head !== undefined && head.timerAt <= now) {
-        this.remove(head);
-        head.onDeadline();
-        head = list.head;
+    for (;;) {
+      let next: Timed | undefined;
+      for (const list of this.lists.values()) {
+        const head = list.head;
+        if (head !== undefined && (next === undefined || head.timerAt < next.timerAt)) next = head;
       }
-      if (head !== undefined && head.timerAt < earliest) earliest = head.timerAt;
+      if (next === undefined) break;
+      if (next.timerAt > now) {
+        earliest = next.timerAt;
+        break;
+      }
+      this.remove(next);
+      next.onDeadline();
     }
     // onDeadline may have added entries (and armed the timer); keep the earlier of both.
     if (earliest < this.armedAt) this.arm(earliest, now);

@@ -34,6 +34,22 @@ test("entries fire once, in deadline order, across durations; removed ones never
   t.is(queue.pending, 0);
 });
 
+test("entries of several durations due at once (the event loop was held up) still fire in deadline order", async (t) => {
+  const queue = new TimerQueue();
+  const fired: string[] = [];
+  const now = Date.now();
+  for (const name of ["a30", "b10", "c20", "d10"]) {
+    const ms = Number(name.slice(1));
+    queue.add(new Entry(name, fired), now + ms, ms);
+  }
+  const until = Date.now() + 60;
+  while (Date.now() < until) {
+    // Busy: every deadline passes before the timer can fire.
+  }
+  await sleep(20);
+  t.deepEqual(fired, ["b10", "d10", "c20", "a30"]);
+});
+
 test("a late-comer with an earlier deadline in the same list is put in order", async (t) => {
   const queue = new TimerQueue();
   const fired: string[] = [];
