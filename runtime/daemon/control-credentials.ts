@@ -45,10 +45,18 @@ export function controlServerAuth(access: ControlAccess): ServerAuthOptions {
  */
 export function controlClientAuth(access: ControlAccess): ChannelAuthOptions {
   const file = access.auth?.secretsFile ?? join(access.runDir, CONTROL_COOKIE_FILE);
-  const user = access.auth?.user ?? CONTROL_COOKIE_USER;
+  return clientCredentials(file, access.auth?.user ?? CONTROL_COOKIE_USER, "msfd");
+}
+
+/**
+ * A client's credentials: `user`'s entry of the secrets file `file` (a secret or a derived key).
+ * `serverName`: refuse a server that names itself otherwise. Throws an Error naming the file.
+ */
+export function clientCredentials(file: string, user: string, serverName?: string): ChannelAuthOptions {
   const credentials = readSecretsFile(file);
   const entry = credentials[user];
   if (entry === undefined) throw new Error(`secrets file ${file} has no entry for user "${user}"`);
-  if (typeof entry === "string" || entry instanceof Uint8Array) return { name: user, secret: entry, serverName: "msfd" };
-  return { name: user, key: entry.key, serverName: "msfd" };
+  const named = serverName === undefined ? {} : { serverName };
+  if (typeof entry === "string" || entry instanceof Uint8Array) return { name: user, secret: entry, ...named };
+  return { name: user, key: entry.key, ...named };
 }

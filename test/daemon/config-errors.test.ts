@@ -128,9 +128,9 @@ test("hash_key: its format, required by consistent_hash, refused by other strate
     ],
   };
   t.deepEqual(await problemsOf(t, dir, config), [
-    'msf.json: proc_svcs[0].balance.hash_key: expected "metadata:<key>" (key of [a-z0-9_.-]) or "field:<name>", got "header:user"',
-    'msf.json: proc_svcs[1].balance.hash_key: expected "metadata:<key>" (key of [a-z0-9_.-]) or "field:<name>", got "metadata:User"',
-    'msf.json: proc_svcs[2].balance.hash_key: expected "metadata:<key>" (key of [a-z0-9_.-]) or "field:<name>" (required by consistent_hash), got nothing',
+    'msf.json: proc_svcs[0].balance.hash_key: expected "metadata:<key>" (key of [a-z0-9_.-]), "field:<name>" or "field:<number>", got "header:user"',
+    'msf.json: proc_svcs[1].balance.hash_key: expected "metadata:<key>" (key of [a-z0-9_.-]), "field:<name>" or "field:<number>", got "metadata:User"',
+    'msf.json: proc_svcs[2].balance.hash_key: expected "metadata:<key>" (key of [a-z0-9_.-]), "field:<name>" or "field:<number>" (required by consistent_hash), got nothing',
     'msf.json: proc_svcs[3].balance.hash_key: expected no hash_key with strategy "least_inflight" (only consistent_hash uses one), got "field:id"',
     'msf.json: proc_svcs[4].balance.hash_key: expected no hash_key with strategy "round_robin" (only consistent_hash uses one), got "metadata:user"',
   ]);

@@ -167,3 +167,12 @@ test("a config without proc_svcs (only msf_procs, as msf_daemon's) loads; a UTF-
     "proc_idx defaults to the position",
   );
 });
+
+test("hash_key field:<number> names a protobuf field by number, a dot reaching into a nested message", async (t) => {
+  const dir = configDir(t);
+  plugin(dir, "svc.js");
+  for (const [key, name] of [["field:1", "1"], ["field:3.2", "3.2"]] as const) {
+    const config = await loadWith(dir, minimal(dir, { svc_libs: "./svc.js", balance: { strategy: "consistent_hash", hash_key: key } }));
+    t.deepEqual(config.services[0]!.balance.hashKey, { from: "field", name });
+  }
+});

@@ -12,9 +12,11 @@ import type { BalanceConfig, HashKey } from "./config-types.js";
 
 const BALANCE_FIELDS = ["strategy", "hash_key"] as const;
 const DEFAULT_BALANCE: BalanceConfig = { strategy: DEFAULT_STRATEGY, hashKey: undefined };
-// Metadata keys are lower-case ASCII (runtime/metadata.ts); a field is named as in the message, a dot reaching into a nested one.
-const HASH_KEY = /^(?:(metadata):([a-z0-9_.-]+)|(field):([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*))$/;
-const HASH_KEY_WHAT = '"metadata:<key>" (key of [a-z0-9_.-]) or "field:<name>"';
+// Metadata keys are lower-case ASCII (runtime/metadata.ts). A field is named (json and msgpack
+// bodies: the JSON name) or numbered (protobuf bodies, which carry numbers, not names: "field:1",
+// "field:3.1" reaching into a nested message); a dot reaches into a nested one.
+const HASH_KEY = /^(?:(metadata):([a-z0-9_.-]+)|(field):([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*|[1-9][0-9]*(?:\.[1-9][0-9]*)*))$/;
+const HASH_KEY_WHAT = '"metadata:<key>" (key of [a-z0-9_.-]), "field:<name>" or "field:<number>"';
 
 export function readBalance(reader: Reader, fields: Fields, parent: string): BalanceConfig {
   const value = field(fields, "balance");

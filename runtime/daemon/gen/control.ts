@@ -49,6 +49,8 @@ export interface ServiceStatus {
   methods: MethodInfo[];
   calls: bigint;
   errors: bigint;
+  /** A spare instance is loaded and idle, ready to replace a crashed one at once. */
+  spareReady: boolean;
 }
 
 export interface InstanceStatus {
@@ -118,6 +120,8 @@ export interface ResolveReply {
   strategy: string;
   endpoints: Endpoint[];
   methods: MethodInfo[];
+  /** For consistent_hash: "metadata:<key>" or "field:<name or number>"; empty otherwise. */
+  hashKey: string;
 }
 
 export interface Endpoint {
@@ -490,6 +494,7 @@ function createBaseServiceStatus(): ServiceStatus {
     methods: [],
     calls: 0n,
     errors: 0n,
+    spareReady: false,
   };
 }
 
@@ -530,6 +535,9 @@ export const ServiceStatus: MessageFns<ServiceStatus> = {
         throw new globalThis.Error("value provided for field message.errors of type uint64 too large");
       }
       writer.uint32(80).uint64(message.errors);
+    }
+    if (message.spareReady !== false) {
+      writer.uint32(88).bool(message.spareReady);
     }
     return writer;
   },
@@ -627,6 +635,14 @@ export const ServiceStatus: MessageFns<ServiceStatus> = {
             message.errors = reader.uint64() as bigint;
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.spareReady = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -657,6 +673,11 @@ export const ServiceStatus: MessageFns<ServiceStatus> = {
       methods: globalThis.Array.isArray(object?.methods) ? object.methods.map((e: any) => MethodInfo.fromJSON(e)) : [],
       calls: isSet(object.calls) ? BigInt(object.calls) : 0n,
       errors: isSet(object.errors) ? BigInt(object.errors) : 0n,
+      spareReady: isSet(object.spareReady)
+        ? globalThis.Boolean(object.spareReady)
+        : isSet(object.spare_ready)
+        ? globalThis.Boolean(object.spare_ready)
+        : false,
     };
   },
 
@@ -692,6 +713,9 @@ export const ServiceStatus: MessageFns<ServiceStatus> = {
     if (message.errors !== 0n) {
       obj.errors = message.errors.toString();
     }
+    if (message.spareReady !== false) {
+      obj.spareReady = message.spareReady;
+    }
     return obj;
   },
 
@@ -710,6 +734,7 @@ export const ServiceStatus: MessageFns<ServiceStatus> = {
     message.methods = object.methods?.map((e) => MethodInfo.fromPartial(e)) || [];
     message.calls = (object.calls !== undefined && object.calls !== null) ? BigInt(object.calls) : 0n;
     message.errors = (object.errors !== undefined && object.errors !== null) ? BigInt(object.errors) : 0n;
+    message.spareReady = object.spareReady ?? false;
     return message;
   },
 };
@@ -1741,7 +1766,7 @@ export const ResolveRequest: MessageFns<ResolveRequest> = {
 };
 
 function createBaseResolveReply(): ResolveReply {
-  return { service: "", strategy: "", endpoints: [], methods: [] };
+  return { service: "", strategy: "", endpoints: [], methods: [], hashKey: "" };
 }
 
 export const ResolveReply: MessageFns<ResolveReply> = {
@@ -1757,6 +1782,9 @@ export const ResolveReply: MessageFns<ResolveReply> = {
     }
     for (const v of message.methods) {
       MethodInfo.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.hashKey !== "") {
+      writer.uint32(42).string(message.hashKey);
     }
     return writer;
   },
@@ -1806,6 +1834,14 @@ export const ResolveReply: MessageFns<ResolveReply> = {
             message.methods.push(MethodInfo.decode(reader, reader.uint32()));
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.hashKey = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1826,6 +1862,11 @@ export const ResolveReply: MessageFns<ResolveReply> = {
         ? object.endpoints.map((e: any) => Endpoint.fromJSON(e))
         : [],
       methods: globalThis.Array.isArray(object?.methods) ? object.methods.map((e: any) => MethodInfo.fromJSON(e)) : [],
+      hashKey: isSet(object.hashKey)
+        ? globalThis.String(object.hashKey)
+        : isSet(object.hash_key)
+        ? globalThis.String(object.hash_key)
+        : "",
     };
   },
 
@@ -1843,6 +1884,9 @@ export const ResolveReply: MessageFns<ResolveReply> = {
     if (message.methods?.length) {
       obj.methods = message.methods.map((e) => MethodInfo.toJSON(e));
     }
+    if (message.hashKey !== "") {
+      obj.hashKey = message.hashKey;
+    }
     return obj;
   },
 
@@ -1855,6 +1899,7 @@ export const ResolveReply: MessageFns<ResolveReply> = {
     message.strategy = object.strategy ?? "";
     message.endpoints = object.endpoints?.map((e) => Endpoint.fromPartial(e)) || [];
     message.methods = object.methods?.map((e) => MethodInfo.fromPartial(e)) || [];
+    message.hashKey = object.hashKey ?? "";
     return message;
   },
 };
