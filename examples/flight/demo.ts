@@ -1,6 +1,7 @@
 // `npm run demo`: the flight story end to end. Starts the flight server in its own process on a
 // unix socket and a tcp port, then over each transport makes an async call, a blocking call, a
-// call with a wrong password, and a short async loop (calls/s), and stops the server.
+// call with a wrong password, and a short async loop (calls/s), and stops the server. Then the
+// same service under msfd (demo-msfd.ts).
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,6 +9,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { createChannel } from "msf";
+import { demonstrateMsfd } from "./demo-msfd.js";
 import { FlightServiceClient } from "./gen/flight.client.js";
 import type { queryFlightRequest } from "./gen/flight.js";
 
@@ -29,6 +31,7 @@ try {
   server.kill("SIGTERM");
   rmSync(workDir, { recursive: true, force: true });
 }
+await demonstrateMsfd();
 
 async function demonstrate(target: string): Promise<void> {
   const channel = createChannel(target, { timeoutMs: 1000 });
