@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import { Code } from "../code.js";
 import { RpcError } from "../rpc-error.js";
 import { createServer, type Server } from "../server/server.js";
-import { EventBus, EventsDefinition } from "../events/index.js";
+import { EventBus } from "../events/index.js";
 import { ALERT, SERVICE_OFFLINE, SERVICE_ONLINE } from "../events/topics.js";
 import { publishLocalMessage } from "../events/typed-events.js";
 import { Forwarder } from "./agent/forwarder.js";
@@ -64,7 +64,7 @@ export class Daemon {
       },
     });
     this.broker = new Broker(config.listen, config.auth, this.registry, this.forwarder, (message) => log.warn(message));
-    this.broker.server.addService(EventsDefinition, this.bus.handlers);
+    this.broker.server.addService(this.bus.definition, this.bus.handlers);
     this.control = createServer({ listen: [config.control], unixSocketMode: 0o600, auth: controlServerAuth(config) });
     this.control.addService(ControlDefinition, controlHandlers(this));
   }

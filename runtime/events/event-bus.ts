@@ -3,15 +3,15 @@ import type { CallContext } from "../call-context.js";
 import { Code } from "../code.js";
 import { RpcError } from "../rpc-error.js";
 import { BusCounters } from "./bus-counters.js";
+import { toStatsResponse, type EventBusStats } from "./bus-stats.js";
 import { MAX_QUEUE_LIMIT, normalizeBusOptions, type EventBusOptions, type NormalizedBusOptions } from "./bus-options.js";
-import { dropPolicyFromProto, dropPolicyToProto, type DropPolicyName } from "./drop-policy.js";
+import { dropPolicyFromProto, dropPolicyToProto } from "./drop-policy.js";
 import type {
   Event,
   PublishRequest,
   PublishResponse,
   PullRequest,
   PullResponse,
-  StatsResponse,
   SubscribeRequest,
   SubscribeResponse,
   UnsubscribeRequest,
@@ -28,42 +28,7 @@ import { Subscription } from "./subscription.js";
 import { checkPattern, checkTopic } from "./topic.js";
 
 export type { EventBusOptions } from "./bus-options.js";
-
-/** Counters of the bus and its subscriptions (EventBus.stats(); the Stats rpc carries the same). */
-export interface EventBusStats {
-  /** Events accepted (Publish and publishLocal), duplicates not included. */
-  readonly published: number;
-  /** Events handed out by Pull. */
-  readonly delivered: number;
-  /** Events lost to a drop policy. */
-  readonly dropped: number;
-  /** Accepted events no subscription matched. */
-  readonly unrouted: number;
-  /** Retransmitted events skipped. */
-  readonly duplicates: number;
-  /** Publishers whose ordering state the bus holds. */
-  readonly publishers: number;
-  /** Publishes waiting for room right now. */
-  readonly blockedPublishes: number;
-  readonly queueLimit: number;
-  readonly dropPolicy: DropPolicyName;
-  readonly subscriptions: readonly SubscriptionInfo[];
-}
-
-export interface SubscriptionInfo {
-  readonly id: string;
-  readonly topic: string;
-  readonly group: string | undefined;
-  readonly queued: number;
-  readonly queueLimit: number;
-  readonly dropPolicy: DropPolicyName;
-  readonly delivered: number;
-  readonly dropped: number;
-  /** Since its last Pull began or ended; 0 while a Pull waits. */
-  readonly idleMs: number;
-  /** Publishes waiting for room in its queue (or its group's). */
-  readonly blockedPublishes: number;
-}
+export type { EventBusStats, SubscriptionInfo } from "./bus-stats.js";
 
 /** The events service as msfd serves it: see EventBus.definition. */
 export const EventBusDefinition = {
@@ -76,7 +41,7 @@ export const EventBusDefinition = {
 } as const satisfies typeof EventsDefinition;
 
 /** Pull defaults and caps (PullRequest.max_events, max_bytes). */
-export const DEFAULT_PULL_EVENTS = 256;
+export const DEFAULT_PULL_EVENTS = 1024;
 export const MAX_PULL_EVENTS = 65_536;
 export const DEFAULT_PULL_BYTES = 1 << 20;
 /** A long-poll Pull is answered this long before its call's deadline, so the empty reply arrives in time. */
@@ -135,7 +100,10 @@ export class EventBus implements PublishRouter {
       subscribe: (request) => this.subscribe(request),
       pull: (request, context) => this.pull(request, context),
       unsubscribe: (request) => this.unsubscribe(request),
-      stats: () => this.statsResponse(),
+      stats: () => {
+        this.checkOpen();
+        return toStatsResponse(this.stats());
+      },
     };
   }
 
@@ -350,34 +318,6 @@ export class EventBus implements PublishRouter {
     const subscription = this.subscriptions.get(request.subscriptionId);
     if (subscription === undefined) return { found: false, requeued: 0, discarded: 0 };
     return { found: true, ...this.remove(subscription, "it was unsubscribed") };
-  }
-
-  private statsResponse(): StatsResponse {
-    this.checkOpen();
-    const stats = this.stats();
-    return {
-      subscriptions: stats.subscriptions.map((subscription) => ({
-        subscriptionId: subscription.id,
-        topic: subscription.topic,
-        group: subscription.group ?? "",
-        queued: subscription.queued,
-        queueLimit: subscription.queueLimit,
-        dropPolicy: dropPolicyToProto(subscription.dropPolicy),
-        delivered: BigInt(subscription.delivered),
-        dropped: BigInt(subscription.dropped),
-        idleMs: Math.min(subscription.idleMs, 0xffffffff),
-        blockedPublishes: subscription.blockedPublishes,
-      })),
-      publishers: stats.publishers,
-      published: BigInt(stats.published),
-      delivered: BigInt(stats.delivered),
-      dropped: BigInt(stats.dropped),
-      unrouted: BigInt(stats.unrouted),
-      duplicates: BigInt(stats.duplicates),
-      blockedPublishes: stats.blockedPublishes,
-      queueLimit: stats.queueLimit,
-      dropPolicy: dropPolicyToProto(stats.dropPolicy),
-    };
   }
 
   /**

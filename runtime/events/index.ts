@@ -1,9 +1,10 @@
 /**
  * msf events: publish/subscribe through msfd (idl/msf/events.proto). Clients use createPublisher
  * and subscribe (or their typed forms) over a channel to msfd's broker address; msfd serves an
- * EventBus's handlers with EventsDefinition.
+XX
  */
-export { EventBus, EventBusDefinition, type EventBusStats, type SubscriptionInfo } from "./event-bus.js";
+export { EventBus, EventBusDefinition } from "./event-bus.js";
+export type { EventBusStats, SubscriptionInfo } from "./bus-stats.js";
 export type { EventBusOptions } from "./bus-options.js";
 export type { DropPolicyName } from "./drop-policy.js";
 export { createPublisher, type Publisher, type PublisherOptions, type PublisherStats } from "./publisher.js";

@@ -10,7 +10,7 @@ import { EventsDefinition } from "./gen/msf/events.server.js";
 import { checkTopic } from "./topic.js";
 
 export interface PublisherOptions {
-  /** Events per Publish call at most. Default 256. */
+  /** Events per Publish call at most. Default 1024 (bigger batches measured faster through msfd; 1 MiB per batch caps them anyway). */
   maxBatch?: number;
   /** Payload bytes per Publish call at most (a larger single event goes alone). Default 1 MiB. */
   maxBatchBytes?: number;
@@ -48,6 +48,8 @@ export interface Publisher {
    * call's RpcError when its batch failed. Events of one publisher arrive in publish order.
    * Do not await each publish in a loop (one round trip per event): publish many, then await
    * flush(). A rejection nobody awaits is not an unhandled rejection; flush() reports it.
+   * The payload is encoded when the batch goes out (end of the tick, or later when maxInFlight
+   * batches are already in flight): do not change its bytes after the call.
    * Throws (synchronously) RpcError INVALID_ARGUMENT for a malformed topic, and
    * FAILED_PRECONDITION after close().
    */
@@ -132,7 +134,7 @@ class BatchingPublisher implements Publisher {
     options: PublisherOptions,
   ) {
     if (typeof options !== "object" || options === null) throw invalid(`createPublisher: options must be an object, got ${String(options)}`);
-    this.maxBatch = integer(options.maxBatch, "maxBatch", 1, 65_536, 256);
+    this.maxBatch = integer(options.maxBatch, "maxBatch", 1, 65_536, 1024);
     this.maxBatchBytes = integer(options.maxBatchBytes, "maxBatchBytes", 1, 0x7fffffff, 1 << 20);
     this.maxInFlight = integer(options.maxInFlight, "maxInFlight", 1, 1024, 4);
     if (options.timeoutMs !== undefined && !(typeof options.timeoutMs === "number" && options.timeoutMs > 0)) {

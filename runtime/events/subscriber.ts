@@ -21,11 +21,11 @@ export interface SubscribeOptions {
   queueLimit?: number;
   /** What msfd does when the queue is full. Default: msfd's (msf.json events.drop_policy). */
   dropPolicy?: DropPolicyName;
-  /** Events per Pull at most. Default 256. */
+  /** Events per Pull at most. Default 1024. */
   maxBatch?: number;
   /** Payload bytes per Pull at most (about: one event always comes). Default: msfd's (1 MiB). */
   maxBatchBytes?: number;
-  /** How long one Pull waits at msfd for an event (long poll), ms. Default 5000, capped below the subscription's expiry. */
+  /** How long one Pull waits at msfd for an event (long poll), ms, at least 10. Default 5000, capped below the subscription's expiry. */
   waitMs?: number;
   /**
    * Called when onEvent throws or rejects (with the event), and when the subscription ends on
@@ -125,7 +125,8 @@ class PullingSubscription implements EventSubscription {
     }
     this.group = options.group;
     this.onError = options.onError;
-    this.waitMs = integer(topic, options.waitMs, "waitMs", 0, 0x7fffffff, DEFAULT_WAIT_MS);
+    // At least 10 ms: with no wait, an idle subscriber would poll msfd in a busy loop.
+    this.waitMs = integer(topic, options.waitMs, "waitMs", 10, 0x7fffffff, DEFAULT_WAIT_MS);
     this.subscribeRequest = {
       topic,
       group: options.group ?? "",
@@ -137,7 +138,7 @@ class PullingSubscription implements EventSubscription {
     };
     this.pullRequest = {
       subscriptionId: "",
-      maxEvents: integer(topic, options.maxBatch, "maxBatch", 1, 65_536, 256),
+      maxEvents: integer(topic, options.maxBatch, "maxBatch", 1, 65_536, 1024),
       maxBytes: integer(topic, options.maxBatchBytes, "maxBatchBytes", 1, 0xffffffff, 0),
       waitMs: this.waitMs,
     };

@@ -1,7 +1,7 @@
 // Broadcast: every subscription whose topic matches gets every event; wildcards; publishLocal.
 import test from "ava";
-import { Code } from "msf";
-import { createPublisher, subscribe, type ReceivedEvent } from "../../runtime/events/index.js";
+import { Code, createChannel } from "msf";
+import { createPublisher, EventsClient, subscribe, type ReceivedEvent } from "../../runtime/events/index.js";
 import { numberOf, numbered, rpcError, startBus, waitFor } from "./events-fixtures.js";
 
 test("two subscribers of a topic both get every event, in order", async (t) => {
@@ -90,4 +90,25 @@ test("malformed topics are refused with the topic and the rule", async (t) => {
   const publisher = createPublisher(channel());
   t.throws(() => publisher.publish("flight.*", Buffer.alloc(1)), { message: /wildcard "\*"/ });
   t.throws(() => subscribe(channel(), "has space", {}, () => undefined), { message: /segment "has space" may hold only/ });
+});
+
+test("clients speaking JSON or msgpack are served too (the CLI's way)", async (t) => {
+  const { address, channel } = await startBus(t);
+  const got: string[] = [];
+  const subscription = subscribe(channel(), "t", {}, (event) => void got.push(Buffer.from(event.payload).toString()));
+  t.teardown(() => subscription.close());
+  await subscription.ready;
+  for (const codec of ["json", "msgpack"] as const) {
+    const other = createChannel(address, { codec });
+    t.teardown(() => other.close());
+    const events = new EventsClient(other);
+    const reply = await events.publish({ publisherId: codec, firstSeq: 0n, events: [{ topic: "t", payload: Buffer.from(`via ${codec}`), key: "" }], resync: false, maxWaitMs: 0 });
+    t.is(reply.accepted, 1);
+    const { subscriptionId } = await events.subscribe({ topic: "t", group: "", queueLimit: 0, dropPolicy: 0 });
+    await createPublisher(channel()).publish("t", Buffer.from(`to ${codec}`));
+    const pulled = await events.pull({ subscriptionId, maxEvents: 10, maxBytes: 0, waitMs: 1000 });
+    t.deepEqual(pulled.events.map((event) => Buffer.from(event.payload).toString()), [`to ${codec}`]);
+  }
+  await waitFor(() => got.length === 4, 5000, "the four events");
+  t.deepEqual(got, ["via json", "to json", "via msgpack", "to msgpack"]);
 });
