@@ -21,6 +21,11 @@ export enum AuthFailureReason {
   TIMEOUT = "TIMEOUT",
   /** Server: too many failures from this peer key are queued; refused without checking. */
   THROTTLED = "THROTTLED",
+  /**
+   * Server: maxPendingHandshakes connections were already authenticating; this one was refused
+   * before its challenge (a flood of connections that never authenticate cannot grow without bound).
+   */
+  OVERLOADED = "OVERLOADED",
   /** Client (mutual mode): the server's proof is missing or does not verify. */
   SERVER_NOT_AUTHENTIC = "SERVER_NOT_AUTHENTIC",
   /** Client: the server's name is not the one the client was configured to expect. */

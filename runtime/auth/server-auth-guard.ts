@@ -1,5 +1,6 @@
 import { inspect } from "node:util";
 import { AuthFailure, AuthFailureReason, PEER_MESSAGE_PREFIX } from "./auth-failure.js";
+import { AuthStepType, encodeAuthMessage } from "./auth-messages.js";
 import type { AuthStep, AuthSuccess } from "./auth-step.js";
 import type { ServerAuth } from "./server-auth.js";
 import { ServerHandshake, type ServerHandshakeOptions } from "./server-handshake.js";
@@ -23,6 +24,10 @@ export interface ServerAuthEvents {
  * session when an answer fails or does not come within rechallengeTimeoutMs. Timers come from
  * the ServerAuth's clock and never keep the process alive.
  *
+ * From start() until the handshake succeeds, fails or the connection closes, the guard holds one
+ * of the ServerAuth's maxPendingHandshakes places; when none is free, start() refuses the
+ * connection (FAILURE, then failed() with reason OVERLOADED) without issuing a challenge.
+ *
  * Use: create when the connection opens, call start(); route AUTH bodies to receive(); ask
  * admit(kind) before handling any other frame; call close() when the connection closes.
  */
@@ -30,12 +35,16 @@ export class ServerAuthGuard {
   readonly handshake: ServerHandshake;
   readonly #auth: ServerAuth;
   readonly #events: ServerAuthEvents;
+  readonly #peerAddress: string;
   #closed = false;
   #cancelTimer: (() => void) | undefined;
+  /** This guard holds one of the ServerAuth's pending-handshake places. */
+  #pending = false;
 
   constructor(auth: ServerAuth, options: ServerHandshakeOptions, events: ServerAuthEvents) {
     this.#auth = auth;
     this.#events = events;
+    this.#peerAddress = options.peerAddress ?? options.peerKey;
     this.handshake = new ServerHandshake(auth, options);
   }
 
@@ -51,6 +60,11 @@ export class ServerAuthGuard {
   /** Sends the CHALLENGE and starts the handshake timeout. Does nothing once closed. */
   start(): void {
     if (this.#closed) return;
+    if (!this.#auth.handshakeStarted()) {
+      this.#refuseOverloaded();
+      return;
+    }
+    this.#pending = true;
     const body = this.handshake.start();
     this.#armExpiry();
     this.#events.send(body);
@@ -92,8 +106,29 @@ export class ServerAuthGuard {
   /** The connection closed: stop the timers; nothing is sent or reported after this. */
   close(): void {
     this.#closed = true;
+    this.#release();
     this.#cancelTimer?.();
     this.#cancelTimer = undefined;
+  }
+
+  /** Gives back the pending-handshake place (once): the handshake is over, one way or another. */
+  #release(): void {
+    if (!this.#pending) return;
+    this.#pending = false;
+    this.#auth.handshakeEnded();
+  }
+
+  #refuseOverloaded(): void {
+    const limit = this.#auth.maxPendingHandshakes;
+    const message = `${PEER_MESSAGE_PREFIX}too many connections are authenticating; retry later`;
+    const failure = new AuthFailure(
+      AuthFailureReason.OVERLOADED,
+      message,
+      `CHAP authentication refused: peer ${this.#peerAddress}: ${AuthFailureReason.OVERLOADED}: ${limit} connections are already authenticating (maxPendingHandshakes)`,
+    );
+    this.#events.send(encodeAuthMessage({ step: AuthStepType.FAILURE, message }));
+    this.close();
+    this.#events.failed(failure);
   }
 
   #handle(step: Pick<AuthStep, "send" | "done" | "fail">, answeredRechallenge = false): void {
@@ -105,6 +140,7 @@ export class ServerAuthGuard {
       return;
     }
     if (step.done !== undefined) {
+      this.#release();
       this.#scheduleRechallenge();
       this.#events.authenticated(step.done);
       return;

@@ -14,6 +14,14 @@ export interface ServerAuthOptions {
   readonly serverName?: string;
   /** Time from connect to a successful handshake. Default 10 000 ms. */
   readonly handshakeTimeoutMs?: number;
+  /**
+   * Connections that may be authenticating at once (challenged, not yet authenticated or
+   * failed), all connections of the servers sharing this ServerAuth together. A connection
+   * beyond it is refused at once with FAILURE ("too many connections are authenticating")
+   * and closed, reason OVERLOADED. With handshakeTimeoutMs this bounds what a flood of
+   * connections that never authenticate can hold. Default 1000.
+   */
+  readonly maxPendingHandshakes?: number;
   /** Period between re-challenges of an authenticated connection; 0 turns them off. Default 300 000 ms. */
   readonly rechallengeIntervalMs?: number;
   /** Time a client has to answer a re-challenge. Default 10 000 ms. */
@@ -33,10 +41,12 @@ export class ServerAuth {
   readonly credentials: CredentialStore;
   readonly serverName: string;
   readonly handshakeTimeoutMs: number;
+  readonly maxPendingHandshakes: number;
   readonly rechallengeIntervalMs: number;
   readonly rechallengeTimeoutMs: number;
   readonly throttle: FailureThrottle | undefined;
   readonly clock: AuthClock;
+  #pendingHandshakes = 0;
 
   constructor(options: ServerAuthOptions) {
     if (options.credentials === undefined && options.secretsFile === undefined) {
@@ -51,6 +61,7 @@ export class ServerAuth {
     const problem = checkName("serverName", this.serverName);
     if (problem !== undefined) throw new RangeError(problem);
     this.handshakeTimeoutMs = positive("handshakeTimeoutMs", options.handshakeTimeoutMs ?? 10_000);
+    this.maxPendingHandshakes = positiveInteger("maxPendingHandshakes", options.maxPendingHandshakes ?? 1000);
     this.rechallengeIntervalMs = nonNegative("rechallengeIntervalMs", options.rechallengeIntervalMs ?? 300_000);
     this.rechallengeTimeoutMs = positive("rechallengeTimeoutMs", options.rechallengeTimeoutMs ?? 10_000);
     this.clock = options.clock ?? systemClock;
@@ -63,6 +74,25 @@ export class ServerAuth {
           : new FailureThrottle({ clock: this.clock, ...throttle });
   }
 
+  /** Handshakes in progress now (ServerAuthGuard counts them between start() and its outcome). */
+  get pendingHandshakes(): number {
+    return this.#pendingHandshakes;
+  }
+
+  /**
+   * Reserves a place for one handshake; false when maxPendingHandshakes are in progress. Every
+   * true must be matched by one handshakeEnded().
+   */
+  handshakeStarted(): boolean {
+    if (this.#pendingHandshakes >= this.maxPendingHandshakes) return false;
+    this.#pendingHandshakes++;
+    return true;
+  }
+
+  handshakeEnded(): void {
+    if (this.#pendingHandshakes > 0) this.#pendingHandshakes--;
+  }
+
   toString(): string {
     return `ServerAuth(${this.serverName}, ${this.credentials.size} names, keys redacted)`;
   }
@@ -71,6 +101,7 @@ export class ServerAuth {
       serverName: this.serverName,
       names: this.credentials.names,
       handshakeTimeoutMs: this.handshakeTimeoutMs,
+      maxPendingHandshakes: this.maxPendingHandshakes,
       rechallengeIntervalMs: this.rechallengeIntervalMs,
       rechallengeTimeoutMs: this.rechallengeTimeoutMs,
       throttle: this.throttle !== undefined,
@@ -88,6 +119,11 @@ export function createServerAuth(options: ServerAuthOptions | ServerAuth): Serve
 
 export function positive(name: string, value: number): number {
   if (!Number.isFinite(value) || value <= 0) throw new RangeError(`auth option ${name} must be a number > 0, got ${value}`);
+  return value;
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`auth option ${name} must be an integer >= 1, got ${value}`);
   return value;
 }
 

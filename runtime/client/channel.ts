@@ -88,14 +88,19 @@ export class MsfChannel implements Channel, CallOwner, ConnectionOwner {
   private handshaking: ClientConnection | undefined;
   /** Set by a failed authentication: until `until`, calls that need a connection fail with `message`. */
   private authFailure: { readonly message: string; readonly until: number } | undefined;
+  readonly #rawOptions: ChannelOptions;
 
   constructor(
     target: ChannelTarget,
     rule: SelectionRule,
     options: NormalizedChannelOptions,
-    /** As given, for the blocking caller's worker (which validates them again). */
-    private readonly rawOptions: ChannelOptions,
+    /**
+     * As given, for the blocking caller's worker (which validates them again). An ES private
+     * field: it may hold a secret, which util.inspect and JSON.stringify must never show.
+     */
+    rawOptions: ChannelOptions,
   ) {
+    this.#rawOptions = rawOptions;
     this.target = target.display;
     this.pool = new EndpointPool(target, rule);
     this.codec = options.codec;
@@ -126,7 +131,7 @@ export class MsfChannel implements Channel, CallOwner, ConnectionOwner {
 
   unarySync<Req, Res>(method: MethodDefinition<Req, Res>, request: Req, options?: CallOptions): Res {
     if (this.closed !== undefined) throw this.closedError(method);
-    this.syncCaller ??= createSyncCaller(this.target, this.rawOptions, this.auth);
+    this.syncCaller ??= createSyncCaller(this.target, this.#rawOptions, this.auth);
     return this.syncCaller.call(method, request, options);
   }
 

@@ -1,6 +1,7 @@
 import { Code } from "../code.js";
 import { RpcError } from "../rpc-error.js";
 import type { Codec } from "./codec.js";
+import { checkProtobufTopLevel } from "./protobuf-check.js";
 
 /** Protocol Buffers binary, through the generated message code. The default codec. */
 export const protobufCodec: Codec = {
@@ -10,6 +11,8 @@ export const protobufCodec: Codec = {
     return type.encode(message).finish();
   },
   decode(type, bytes) {
+    const problem = checkProtobufTopLevel(bytes);
+    if (problem !== undefined) throw new RpcError(Code.INVALID_ARGUMENT, `malformed protobuf body: ${problem}`);
     try {
       return type.decode(bytes);
     } catch (error) {

@@ -1,5 +1,5 @@
 import type { AuthFailure } from "../auth/auth-failure.js";
-import { AuthStepType, encodeAuthMessage } from "../auth/auth-messages.js";
+import { AuthStepType, encodeAuthMessage, MAX_AUTH_BODY_BYTES } from "../auth/auth-messages.js";
 import type { AuthSuccess } from "../auth/auth-step.js";
 import { serverAuthGuard, type ServerAuthGuard } from "../auth/server-auth-guard.js";
 import type { PeerInfo } from "../call-context.js";
@@ -86,6 +86,8 @@ export class ServerConnection implements ConnectionHandler {
       return;
     }
     this.unauthenticated = true;
+    // Until the client has authenticated only AUTH frames are accepted: nothing larger is read.
+    connection.limitReceive?.(MAX_AUTH_BODY_BYTES, "before authentication");
     this.guard = serverAuthGuard(
       auth,
       { peerKey: throttleKey(connection.peerAddress), peerAddress: connection.peerAddress },
@@ -175,6 +177,7 @@ export class ServerConnection implements ConnectionHandler {
   private authenticated(success: AuthSuccess): void {
     this.peer = { address: this.peer.address, identity: success.identity };
     this.unauthenticated = false;
+    this.connection.limitReceive?.(undefined);
     this.connection.bindSession?.(success.session);
   }
 
@@ -340,8 +343,12 @@ export class ServerConnection implements ConnectionHandler {
  * The key the failure throttle counts under: the host of an IP peer ("ip:10.0.0.9": its port
  * changes with every connection, so it must not count), else the whole address. Every unix peer
  * of one socket shares one key: Node exposes no peer credentials (SO_PEERCRED) to tell them apart.
+ * Every netlink peer shares the key "netlink:local": a netlink port id is chosen anew by the
+ * kernel for each client socket (or by the peer itself), so keyed by port id every connection
+ * would start with a clean record and the throttle would never slow a guesser down.
  */
 export function throttleKey(peerAddress: string): string {
+  if (peerAddress.startsWith("netlink:")) return "netlink:local";
   const match = /^[a-z][a-z0-9+.-]*:\/\/(\[[^\]]*\]|[^/:]+):\d+$/i.exec(peerAddress);
   return match === null ? peerAddress : `ip:${match[1]!.replace(/^\[|\]$/g, "")}`;
 }

@@ -29,7 +29,7 @@ export class StreamConnection implements Connection, FrameSink {
   constructor(
     private readonly socket: Socket,
     readonly peerAddress: string,
-    maxBodyBytes: number,
+    private readonly maxBodyBytes: number,
   ) {
     this.parser = new FrameParser(this, maxBodyBytes);
     // Listeners go on at once: an error between connect and start() must not go unhandled.
@@ -83,6 +83,11 @@ export class StreamConnection implements Connection, FrameSink {
     this.closed = true;
     this.parser.halt();
     this.socket.destroy();
+  }
+
+  limitReceive(maxBodyBytes: number | undefined, reason?: string): void {
+    if (maxBodyBytes === undefined) this.parser.setMaxBodyBytes(this.maxBodyBytes);
+    else this.parser.setMaxBodyBytes(Math.min(maxBodyBytes, this.maxBodyBytes), reason);
   }
 
   setRef(ref: boolean): void {

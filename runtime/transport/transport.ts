@@ -102,6 +102,15 @@ export interface Connection {
   /** Whether this connection alone keeps the process alive (a client unrefs an idle one). */
   setRef(ref: boolean): void;
   /**
+   * Lowers the largest body accepted in the frames read from now on to `maxBodyBytes` (never
+   * above the transport's own limit; a larger frame closes the connection with a ProtocolError
+   * naming `reason`), or restores the transport's limit with undefined. A server with
+   * authentication keeps it at the largest AUTH body until the client has authenticated, so an
+   * unauthenticated peer cannot make it buffer a large frame it will refuse anyway. Stream
+   * transports implement it; a datagram is bounded by its datagram limit already.
+   */
+  limitReceive?(maxBodyBytes: number | undefined, reason?: string): void;
+  /**
    * Called on both sides once the CHAP handshake on this connection succeeded (and only when the
    * server requires authentication), with the session both peers now share. A datagram transport
    * uses it to tag every datagram it sends and to drop any that fails its tag (session.tag /

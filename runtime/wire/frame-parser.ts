@@ -21,12 +21,18 @@ export interface FrameSink {
 
 const EMPTY = new Uint8Array(0);
 const LAST_KIND = FrameKind.AUTH;
+/** First allocation for a body split across chunks; it grows fourfold (up to the declared length) as bytes arrive. */
+const BODY_START_BYTES = 64 * 1024;
 
 /**
  * Incremental parser for one connection's byte stream: feed it chunks as they arrive, in any
  * split (a header cut in two, several frames packed in one chunk), and it hands complete frames
  * to the sink. Each header is checked (magic, version, kind, body length against the limit)
- * before anything is allocated for its body, so a peer cannot make it allocate by lying.
+ * before anything is allocated for its body, so a peer cannot make it allocate by lying. Even a
+ * length within the limit is not trusted with memory: a body split across chunks is gathered in
+ * a buffer that starts at BODY_START_BYTES and grows fourfold as bytes arrive, so what a partial
+ * frame holds stays within four times what the peer actually sent (a 24-byte header declaring 4 MiB costs
+ * 64 KiB, not 4 MiB, until the bytes come).
  * The first bad frame throws a ProtocolError; from then on the parser refuses all input (the
  * stream has lost its framing, the connection must be closed).
  */
@@ -46,22 +52,46 @@ export class FrameParser {
   private headerFill = 0;
   /** Stream offset of the header being gathered (for error messages). */
   private headerStart = 0;
-  /** A body split across chunks is gathered here (its size was checked against the limit). */
+  /**
+   * A body split across chunks is gathered here: `pendingLength` bytes (checked against the
+   * limit) in a buffer that grows with what has arrived (see the class comment).
+   */
   private pendingBody: Uint8Array | undefined;
+  private pendingLength = 0;
   private bodyFill = 0;
   /** Bytes of the stream consumed before the current chunk. */
   private streamOffset = 0;
   private failure: ProtocolError | undefined;
   private halted = false;
+  private limit: number;
+  /** Said after the limit in the error message ("before authentication"), when the limit was lowered for a reason. */
+  private limitReason = "";
 
   constructor(
     private readonly sink: FrameSink,
-    readonly maxBodyBytes: number = DEFAULT_MAX_BODY_BYTES,
-  ) {}
+    maxBodyBytes: number = DEFAULT_MAX_BODY_BYTES,
+  ) {
+    this.limit = maxBodyBytes;
+  }
 
-  /** Bytes received so far that belong to a frame not yet complete. */
+  /** The largest body accepted in a frame whose header is read from now on. */
+  get maxBodyBytes(): number {
+    return this.limit;
+  }
+
+  /**
+   * Changes the body limit for the headers read from now on (a body already in progress keeps the
+   * length it was admitted with). `reason`, if given, is added to the error of a frame over it
+   * ("... exceeds the limit of 2048 bytes before authentication").
+   */
+  setMaxBodyBytes(maxBodyBytes: number, reason?: string): void {
+    this.limit = maxBodyBytes;
+    this.limitReason = reason === undefined ? "" : ` ${reason}`;
+  }
+
+  /** Bytes received so far that belong to a frame not yet complete (its header included). */
   get buffered(): number {
-    return this.headerFill + this.bodyFill;
+    return this.pendingBody === undefined ? this.headerFill : HEADER_BYTES + this.bodyFill;
   }
 
   /**
@@ -94,8 +124,7 @@ export class FrameParser {
             pos += length;
             this.sink.onFrame(this.header, body);
           } else {
-            this.pendingBody = new Uint8Array(length);
-            this.bodyFill = 0;
+            this.startBody(length);
           }
         } else {
           pos = this.continueHeader(chunk, pos);
@@ -118,19 +147,34 @@ export class FrameParser {
       if (length === 0) {
         this.sink.onFrame(this.header, EMPTY);
       } else {
-        this.pendingBody = new Uint8Array(length);
-        this.bodyFill = 0;
+        this.startBody(length);
       }
     }
     return pos + take;
   }
 
+  private startBody(length: number): void {
+    // allocUnsafe: every byte is written before the body is handed out (no zero-filling to pay).
+    this.pendingBody = Buffer.allocUnsafe(Math.min(length, BODY_START_BYTES));
+    this.pendingLength = length;
+    this.bodyFill = 0;
+  }
+
   private continueBody(chunk: Uint8Array, pos: number): number {
-    const body = this.pendingBody!;
-    const take = Math.min(body.length - this.bodyFill, chunk.length - pos);
+    let body = this.pendingBody!;
+    const take = Math.min(this.pendingLength - this.bodyFill, chunk.length - pos);
+    const filled = this.bodyFill + take;
+    if (filled > body.length) {
+      // Grow with what arrived: fourfold (few copies for a big body that keeps coming), never
+      // past the declared length (so a complete body fills its buffer exactly).
+      const grown = Buffer.allocUnsafe(Math.min(this.pendingLength, Math.max(filled, body.length * 4)));
+      grown.set(body.subarray(0, this.bodyFill));
+      body = grown;
+      this.pendingBody = grown;
+    }
     body.set(chunk.subarray(pos, pos + take), this.bodyFill);
-    this.bodyFill += take;
-    if (this.bodyFill === body.length) {
+    this.bodyFill = filled;
+    if (filled === this.pendingLength) {
       this.pendingBody = undefined;
       this.bodyFill = 0;
       this.sink.onFrame(this.header, body);
@@ -153,8 +197,8 @@ export class FrameParser {
       this.fail(`unknown frame kind ${kind}, expected ${FrameKind.REQUEST}..${LAST_KIND}`, streamAt + 3);
     }
     const length = readU32(source, at + 20);
-    if (length > this.maxBodyBytes) {
-      this.fail(`frame body of ${length} bytes exceeds the limit of ${this.maxBodyBytes} bytes`, streamAt + 20);
+    if (length > this.limit) {
+      this.fail(`frame body of ${length} bytes exceeds the limit of ${this.limit} bytes${this.limitReason}`, streamAt + 20);
     }
     const header = this.header;
     header.kind = kind;
