@@ -201,18 +201,31 @@ test("a call that reached a handler and lost its connection (SIGKILL) is retried
   t.deepEqual(others[1]!.recorder.ran, ["idempotent-true"]);
 });
 
-test("deadlines: a call past its deadline is not sent; one that times out is not retried, even if idempotent", async (t) => {
-  const context = setup(t, { balance: { strategy: "round_robin", hashKey: undefined }, idempotentMethods: ["wait"] });
-  const first = await startInstance(t, context, 0);
-  const second = await startInstance(t, context, 1);
-  const late = await rpcError(t, context.forwarder.forward("flight", echo, 0, body("late"), new Map(), Date.now() - 1));
+test("deadlines: a call past its deadline is not sent; one that times out is not retried unless idempotent", async (t) => {
+  const plain = setup(t, { balance: { strategy: "round_robin", hashKey: undefined }, idempotentMethods: [] });
+  const plainInstances = [await startInstance(t, plain, 0), await startInstance(t, plain, 1)];
+  const late = await rpcError(t, plain.forwarder.forward("flight", echo, 0, body("late"), new Map(), Date.now() - 1));
   t.is(late.code, Code.DEADLINE_EXCEEDED);
   t.regex(late.rawMessage, /ran out of time before it could be sent/);
-  const slow = await rpcError(t, call(context.forwarder, wait, body("slow", { departureCity: "2000" }), { timeoutMs: 150 }));
+  const attempts = (context: Setup) => context.registry.service("flight")!.backends.reduce((sum, backend) => sum + backend.calls, 0);
+  // Not idempotent: the one attempt has the whole deadline, and its timeout is final.
+  const once = await rpcError(t, call(plain.forwarder, wait, body("slow", { departureCity: "2000" }), { timeoutMs: 150 }));
+  t.is(once.code, Code.DEADLINE_EXCEEDED);
+  t.is(attempts(plain), 1, "one attempt only");
+  t.true(plainInstances.flatMap((instance) => instance.recorder.ran).length <= 1);
+
+  // Idempotent with another instance to go to: the first attempt gets half the time left and,
+  // unanswered, moves on (attempts.ts: a paused instance must not take the whole deadline);
+  // the last attempt's timeout is final, and the call ends with its deadline.
+  const idempotent = setup(t, { balance: { strategy: "round_robin", hashKey: undefined }, idempotentMethods: ["wait"] });
+  const instances = [await startInstance(t, idempotent, 0), await startInstance(t, idempotent, 1)];
+  const startedAt = Date.now();
+  const slow = await rpcError(t, call(idempotent.forwarder, wait, body("slow", { departureCity: "2000" }), { timeoutMs: 300 }));
+  const tookMs = Date.now() - startedAt;
   t.is(slow.code, Code.DEADLINE_EXCEEDED);
-  const attempts = context.registry.service("flight")!.backends.reduce((sum, backend) => sum + backend.calls, 0);
-  t.is(attempts, 1, "one attempt only");
-  t.true([...first.recorder.ran, ...second.recorder.ran].length <= 1);
+  t.true(tookMs < 300 + 250, `ended with its deadline (${tookMs} ms)`);
+  t.is(attempts(idempotent), 2, "two attempts, one on each instance");
+  t.true(instances.every((instance) => instance.recorder.ran.length <= 1));
 });
 
 test("attempts are bounded: with every instance gone, a call makes maxAttempts attempts and fails with the last error", async (t) => {

@@ -22,6 +22,11 @@ export interface AttemptRules {
   readonly clock: () => number;
   /** The error when there is no backend at all (before any attempt failed). */
   noBackend(): RpcError;
+  /**
+   * How many backends the service has now. Without it no attempt is cut short (attemptBudget):
+   * cutting only helps when there is another backend to move on to.
+   */
+  readonly backendCount?: () => number;
   /** Called after an attempt failed "unreachable" (direct mode refreshes its endpoints). */
   unreachable?(backend: Backend): void;
 }
@@ -44,6 +49,11 @@ export interface SyncCallPlan<T> extends AttemptRules {
  *   error), a deadline or a cancellation is final;
  * - each attempt goes to a backend this call has not tried; at most maxAttempts in all; none
  *   starts once the deadline has passed;
+ * - an idempotent call with a deadline gives each attempt but the last only part of the time left
+ *   (attemptBudget): a backend that takes it and never answers (a paused or hung process: the
+ *   connection stays up, nothing comes back) costs that part, not the whole deadline. The attempt
+ *   that ran out of its part counts as "unreachable" (toward ejection, so the silent backend is
+ *   soon taken out) and the call moves on to another backend;
  * - when every backend was tried, or the attempts are used up, the last error is the result.
  */
 export async function attempt<T>(plan: CallPlan<T>): Promise<T> {
@@ -51,11 +61,13 @@ export async function attempt<T>(plan: CallPlan<T>): Promise<T> {
   let lastError: RpcError | undefined;
   for (let count = 0; count < plan.maxAttempts; count++) {
     const picked = start(plan, tried, count, lastError);
+    const budget = attemptBudget(plan, count, tried);
+    const sentAt = Date.now();
     let result: T;
     try {
-      result = await plan.send(picked.backend, timeLeft(plan.deadline));
+      result = await plan.send(picked.backend, budget.timeoutMs);
     } catch (reason) {
-      lastError = failed(plan, picked, reason);
+      lastError = failed(plan, picked, attemptError(reason, budget, sentAt));
       (tried ??= new Set()).add(picked.backend);
       continue;
     }
@@ -71,11 +83,13 @@ export function attemptSync<T>(plan: SyncCallPlan<T>): T {
   let lastError: RpcError | undefined;
   for (let count = 0; count < plan.maxAttempts; count++) {
     const picked = start(plan, tried, count, lastError);
+    const budget = attemptBudget(plan, count, tried);
+    const sentAt = Date.now();
     let result: T;
     try {
-      result = plan.send(picked.backend, timeLeft(plan.deadline));
+      result = plan.send(picked.backend, budget.timeoutMs);
     } catch (reason) {
-      lastError = failed(plan, picked, reason);
+      lastError = failed(plan, picked, attemptError(reason, budget, sentAt));
       (tried ??= new Set()).add(picked.backend);
       continue;
     }
@@ -94,9 +108,43 @@ function start(plan: AttemptRules, tried: ReadonlySet<Backend> | undefined, atte
   return picked;
 }
 
-/** Records a failed attempt; returns its error when the call may go on, throws it when that was final. */
-function failed(plan: AttemptRules, picked: Picked, reason: unknown): RpcError {
+/** The time one attempt may take: `cut` when it is less than what is left of the call's deadline. */
+interface AttemptBudget {
+  readonly timeoutMs: number | undefined;
+  readonly cut: boolean;
+}
+
+/** An attempt never gets less than this when it is cut (below it, cutting saves nothing). */
+const MIN_CUT_ATTEMPT_MS = 50;
+
+/**
+ * The timeout of attempt number `count` (0 = the first): the whole time left, except for an
+ * idempotent call with a deadline, attempts to spare and a backend it has not tried besides this
+ * one, whose attempt gets half of what is left (at least MIN_CUT_ATTEMPT_MS), so a silent backend
+ * leaves time for another. With 3 attempts, 3 backends and 1500 ms: 750, then 375, then the rest.
+ */
+function attemptBudget(plan: AttemptRules, count: number, tried: ReadonlySet<Backend> | undefined): AttemptBudget {
+  const left = timeLeft(plan.deadline);
+  const untried = (plan.backendCount?.() ?? 0) - (tried?.size ?? 0);
+  if (left === undefined || !plan.idempotent || count >= plan.maxAttempts - 1 || untried < 2) return { timeoutMs: left, cut: false };
+  const part = Math.max(MIN_CUT_ATTEMPT_MS, Math.floor(left / 2));
+  return part < left ? { timeoutMs: part, cut: true } : { timeoutMs: left, cut: false };
+}
+
+/**
+ * The error of a failed attempt. When the attempt was cut short and failed DEADLINE_EXCEEDED
+ * having used its whole part, its own timer fired (the backend did not answer in time; a
+ * handler's own DEADLINE_EXCEEDED answer would come sooner): it becomes UNAVAILABLE, so it counts
+ * toward ejection and the (idempotent) call moves on.
+ */
+function attemptError(reason: unknown, budget: AttemptBudget, sentAt: number): RpcError {
   const error = RpcError.from(reason);
+  if (!budget.cut || error.code !== Code.DEADLINE_EXCEEDED || Date.now() - sentAt < budget.timeoutMs!) return error;
+  return new RpcError(Code.UNAVAILABLE, `no answer within this attempt's ${budget.timeoutMs!} ms (${error.message})`, { cause: error });
+}
+
+/** Records a failed attempt; returns its error when the call may go on, throws it when that was final. */
+function failed(plan: AttemptRules, picked: Picked, error: RpcError): RpcError {
   const outcome = outcomeOf(error);
   endCall(picked, plan.balancer, outcome, plan.clock());
   if (outcome === "unreachable") plan.unreachable?.(picked.backend);

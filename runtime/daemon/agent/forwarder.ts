@@ -55,7 +55,9 @@ interface InstanceChannel {
  *   (connection lost) only when the method is idempotent (its .proto option, or the service's
  *   idempotent_methods). An answer of the instance (a reply or its handler's error) is final.
  * - Deadline: absolute (Date.now() clock, Infinity for none), shared by all attempts: each
- *   attempt gets the time left; none starts after it passed (DEADLINE_EXCEEDED).
+ *   attempt gets the time left; none starts after it passed (DEADLINE_EXCEEDED). An idempotent
+ *   call with other instances to go to gives an attempt half the time left (attempts.ts), so a
+ *   paused instance that never answers is left for another and soon ejected.
  * - Errors keep the instance's code and message. A service without a ready instance is
  *   UNAVAILABLE naming the service.
  * - Channels: one per (instance endpoint, codec id), opened on first use, closed when the
@@ -123,6 +125,7 @@ export class Forwarder {
       deadline,
       clock: this.registry.clock,
       noBackend: () => new RpcError(Code.UNAVAILABLE, `call to ${method.fullName}: service "${service}" has no ready instance`),
+      backendCount: () => entry.backends.length,
       send: async (backend, timeoutMs) => {
         const target = this.channel(backend.endpoint, codecId);
         target.inFlight++;

@@ -37,7 +37,8 @@ export class Problems {
 
   /** `<file>: <path>: expected <what>, got <value>[ (<note>)]`. */
   expected(path: string, what: string, got: unknown, note?: string): void {
-    this.add(path, `expected ${what}, got ${this.show(path, got)}${note === undefined ? "" : ` (${note})`}`);
+    // The note may quote the value again (a parser's message): cut too, so a huge value never makes a huge line.
+    this.add(path, `expected ${what}, got ${this.show(path, got)}${note === undefined ? "" : ` (${cut(note, MAX_NOTE)})`}`);
   }
 
   /** A complete message from another stage (JSON syntax), kept as it is. */
@@ -50,11 +51,16 @@ export class Problems {
     if (value === undefined) return "nothing";
     if (typeof value === "number") {
       const text = this.#numberText.get(path);
-      if (text !== undefined && Number(text) === value) return text;
+      // The number as written, cut like any other value (a config may hold a number of megabytes of digits).
+      if (text !== undefined && Number(text) === value) return cut(text);
     }
-    const json = JSON.stringify(value) ?? String(value);
-    return json.length <= MAX_SHOWN ? json : `${json.slice(0, MAX_SHOWN - 1)}…`;
+    return cut(JSON.stringify(value) ?? String(value));
   }
 }
 
 const MAX_SHOWN = 60;
+const MAX_NOTE = 300;
+
+function cut(shown: string, max = MAX_SHOWN): string {
+  return shown.length <= max ? shown : `${shown.slice(0, max - 1)}…`;
+}
