@@ -36,6 +36,8 @@ function before(a: number, b: number): boolean {
  * - the cache holds more than MAX_CACHED_PER_PEER entries (the oldest answered ones go, counted:
  *   a copy arriving after that would run again — only a client with that many unacknowledged
  *   replies in the window can cause it).
+ * A copy of an acknowledged request arriving after its entry went is recognised by the floor
+ * (isStale) and dropped.
  * Running entries are never forgotten. [not thread-safe; one per connection]
  */
 export class ReplyCache {
@@ -44,6 +46,12 @@ export class ReplyCache {
   private tail: CachedReply | undefined;
   /** Entries in RUNNING state. */
   running = 0;
+  /**
+   * The newest "oldest seq the client still waits for" it has sent (undefined before the first):
+   * every request before it is finished for the client, so a copy of one that arrives after its
+   * entry was forgotten (delayed in the network past the acknowledgement) is stale, not new.
+   */
+  private floor: number | undefined = undefined;
 
   constructor(private readonly stats: DatagramStats) {}
 
@@ -86,8 +94,17 @@ export class ReplyCache {
     this.running--;
   }
 
+  /**
+   * True for a request the client no longer waits for (seq before the acknowledged floor): a late
+   * copy whose entry was forgotten. Running it would run it twice; it is dropped instead.
+   */
+  isStale(seq: number): boolean {
+    return this.floor !== undefined && before(seq, this.floor);
+  }
+
   /** The client waits for nothing before `oldest`: forgets the finished entries before it. */
   acknowledge(oldest: number): void {
+    if (this.floor === undefined || before(this.floor, oldest)) this.floor = oldest;
     let previous: CachedReply | undefined;
     let entry = this.head;
     while (entry !== undefined && before(entry.seq, oldest)) {
@@ -117,6 +134,7 @@ export class ReplyCache {
   }
 
   clear(): void {
+    this.floor = undefined;
     this.bySeq.clear();
     this.head = undefined;
     this.tail = undefined;
