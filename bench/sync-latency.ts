@@ -1,17 +1,21 @@
 /**
- * Latency of blocking calls against async calls at 1 in flight, over a unix socket and over tcp
- * (127.0.0.1): the same server (test/helpers/sync-peer.ts, in another process) and the same client
- * process for all three engines:
+ * Latency of blocking calls against async calls at 1 in flight, over a unix socket, tcp and udp
+ * (127.0.0.1) and netlink (when its addon is built): the same server (test/helpers/sync-peer.ts,
+ * in another process) and the same client process for all three engines:
  *
  *   async   await channel.unary(echo, req)
  *   worker  SyncCaller "worker": a worker thread owns an async channel, the caller sleeps in Atomics.wait
- *   native  SyncCaller "native": the calling thread does blocking send/poll/recv (native/sync-socket)
+ *   native  SyncCaller "native": the calling thread does blocking send/poll/recv (native/sync-socket;
+ *           over udp and netlink with the datagram layer driven by the caller's waits)
  *
  * The engines run in alternating blocks of `block` calls, rotating which goes first, so a change of
  * machine load hits all of them. Prints p50/p99 per engine and transport, calls/s (1 / mean), and
  * the ratios to async. The native row is skipped (with the reason) when the addon is not built.
  *
- *   node --import tsx --conditions=msf-source bench/sync-latency.ts [calls-each] [block]
+ *   node --import tsx --conditions=msf-source bench/sync-latency.ts [calls-each] [block] [transports]
+ *
+ * `transports`: comma-separated, of unix,tcp,udp,netlink (default: all four; netlink is left out,
+ * saying so, when its addon is not built).
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -21,25 +25,34 @@ import { createInterface } from "node:readline";
 import { createChannel } from "msf";
 import { SyncCaller } from "../runtime/client/sync-caller.js";
 import { nativeUnsupported } from "../runtime/client/sync-native-target.js";
+import { loadNetlinkAddon } from "../runtime/transport/datagram-netlink-socket.js";
 import { bison } from "../test/helpers/flight-service.js";
 import { syncService } from "../test/helpers/sync-service.js";
 
+const TRANSPORTS = ["unix", "tcp", "udp", "netlink"] as const;
 const calls = Number(process.argv[2] ?? 5000);
 const block = Number(process.argv[3] ?? 500);
-if (!(calls > 0 && block > 0)) throw new Error(`usage: sync-latency.ts [calls-each > 0] [block > 0], got ${process.argv.slice(2).join(" ")}`);
+const asked = (process.argv[4] ?? TRANSPORTS.join(",")).split(",");
+if (!(calls > 0 && block > 0) || !asked.every((name) => (TRANSPORTS as readonly string[]).includes(name))) {
+  throw new Error(`usage: sync-latency.ts [calls-each > 0] [block > 0] [transports of ${TRANSPORTS.join(",")}], got ${process.argv.slice(2).join(" ")}`);
+}
+const netlink = loadNetlinkAddon();
+const transports = asked.filter((name) => {
+  if (name !== "netlink" || netlink.ok) return true;
+  console.error(`netlink skipped: ${netlink.reason}`);
+  return false;
+});
 const repoRoot = resolve(import.meta.dirname, "..");
 const dir = mkdtempSync(join(tmpdir(), "msf-sync-bench-"));
+const listen: Record<string, string> = {
+  unix: `unix:${join(dir, "bench.sock")}`,
+  tcp: "tcp://127.0.0.1:0",
+  udp: "udp://127.0.0.1:0",
+  netlink: "netlink://0",
+};
 const server = spawn(
   process.execPath,
-  [
-    "--import",
-    "tsx",
-    "--conditions=msf-source",
-    resolve(repoRoot, "test/helpers/sync-peer.ts"),
-    "server",
-    `unix:${join(dir, "bench.sock")}`,
-    "tcp://127.0.0.1:0",
-  ],
+  ["--import", "tsx", "--conditions=msf-source", resolve(repoRoot, "test/helpers/sync-peer.ts"), "server", ...transports.map((name) => listen[name]!)],
   { cwd: repoRoot, stdio: ["ignore", "pipe", "inherit"] },
 );
 
@@ -62,7 +75,7 @@ try {
       const match = /^listening (\S+)$/.exec(line);
       if (match === null) return;
       found.push(match[1]!);
-      if (found.length === 2) {
+      if (found.length === transports.length) {
         clearTimeout(timer);
         done(found);
       }
@@ -71,7 +84,7 @@ try {
   const echo = syncService.methods.echo;
   const rows: Row[] = [];
   for (const target of targets) {
-    const transport = target.startsWith("unix:") ? "unix" : "tcp";
+    const transport = target.slice(0, target.indexOf(":"));
     const channel = createChannel(target, { timeoutMs: 5000 });
     const engines: Engine[] = [
       { name: "async", run: async () => void (await channel.unary(echo, bison)), close: () => channel.close() },
@@ -109,15 +122,15 @@ try {
 
   for (const row of rows) {
     console.log(
-      `${row.transport.padEnd(4)} ${row.engine.padEnd(6)} ${calls} calls: p50 ${row.p50.toFixed(1)} µs, p99 ${row.p99.toFixed(1)} µs, ${Math.round(row.perSecond)} calls/s`,
+      `${row.transport.padEnd(7)} ${row.engine.padEnd(6)} ${calls} calls: p50 ${row.p50.toFixed(1)} µs, p99 ${row.p99.toFixed(1)} µs, ${Math.round(row.perSecond)} calls/s`,
     );
   }
-  for (const transport of ["unix", "tcp"]) {
+  for (const transport of transports) {
     const base = rows.find((row) => row.transport === transport && row.engine === "async");
     if (base === undefined) continue;
     for (const row of rows.filter((r) => r.transport === transport && r.engine !== "async")) {
       console.log(
-        `${transport.padEnd(4)} ${row.engine}/async: p50 ${(row.p50 / base.p50).toFixed(2)}x, p99 ${(row.p99 / base.p99).toFixed(2)}x, calls/s ${(row.perSecond / base.perSecond).toFixed(2)}x`,
+        `${transport.padEnd(7)} ${row.engine}/async: p50 ${(row.p50 / base.p50).toFixed(2)}x, p99 ${(row.p99 / base.p99).toFixed(2)}x, calls/s ${(row.perSecond / base.perSecond).toFixed(2)}x`,
       );
     }
   }

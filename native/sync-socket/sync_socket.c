@@ -25,6 +25,33 @@
  *       reads what is there into buffer[offset..]: returns the count, 0 at end of stream, -1 when
  *       the time passed with nothing to read.
  *   close(fd: number): undefined
+ *
+ * Datagram sockets (msf's udp:// and netlink:// transports; one datagram per call, never split):
+ *
+ *   openUdp(host: string, port: number): number
+ *       A udp socket connected to the first address `host` (a name or a numeric IPv4/IPv6
+ *       address, no brackets) resolves to: only that peer's datagrams are received, and an ICMP
+ *       port unreachable makes a later sendUdp or receiveUdp fail ECONNREFUSED.
+ *   openNetlink(peerPort: number, bufferBytes: number): { fd, port, sendBufferBytes }
+ *       A NETLINK_USERSOCK socket (Linux only; elsewhere code EAFNOSUPPORT) bound to a port id the
+ *       kernel picks (`port`) and connected to `peerPort`, so the kernel refuses unicasts from any
+ *       other port id. SO_SNDBUF and SO_RCVBUF are set to bufferBytes as far as the system allows;
+ *       `sendBufferBytes` is what the kernel set. Messages carry the struct nlmsghdr of
+ *       native/netlink/netlink.c (type 0x4D53, nlmsg_pid = the sender's port id) and one frame.
+ *   sendUdp(fd: number, datagram: Uint8Array): number
+ *   sendNetlink(fd: number, ownPort: number, datagram: Uint8Array): number
+ *       Sends one datagram without waiting: 0 when the kernel took it, else its errno (positive):
+ *       EAGAIN or ENOBUFS when a buffer is full, ECONNREFUSED when nobody listens there (udp: an
+ *       earlier ICMP port unreachable; netlink: no socket is bound to the peer's port id),
+ *       EMSGSIZE when too large. These are returned, not thrown: a datagram layer counts them
+ *       and retransmits. Wrong arguments throw TypeError.
+ *   receiveUdp(fd: number, buffer: Uint8Array, timeoutMs: number): number
+ *   receiveNetlink(fd: number, peerPort: number, buffer: Uint8Array, timeoutMs: number): number
+ *       Waits for one datagram (at most timeoutMs; 0 = do not wait; < 0 = no limit) and copies
+ *       it to buffer[0..]: returns its length (netlink: the frame's, nlmsghdr removed), -1 when
+ *       the time passed with nothing. Datagrams that do not fit in the buffer, and netlink
+ *       messages that are not msf frames from `peerPort`, are dropped and the wait goes on.
+ *       Failures throw (udp: ECONNREFUSED after an ICMP port unreachable).
  */
 #include <node_api.h>
 
@@ -45,7 +72,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef __linux__
+#include <linux/netlink.h>
+#endif
+
 #define MAX_ARGS 4
+/* The nlmsghdr type of msf frames (native/netlink/netlink.c). */
+#define MSF_NLMSG_TYPE 0x4D53
 
 /* ---------- errors ---------- */
 
@@ -67,6 +100,7 @@ static const char *errno_name(int error) {
     case EHOSTUNREACH: return "EHOSTUNREACH";
     case EINVAL: return "EINVAL";
     case EMFILE: return "EMFILE";
+    case EMSGSIZE: return "EMSGSIZE";
     case ENETDOWN: return "ENETDOWN";
     case ENETUNREACH: return "ENETUNREACH";
     case ENFILE: return "ENFILE";
@@ -406,6 +440,258 @@ static napi_value close_fd(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* ---------- datagrams ---------- */
+
+static int get_port(napi_env env, napi_value value, const char *what, uint32_t max, uint32_t *out) {
+  int64_t number;
+  if (!get_int64(env, value, what, &number)) return 0;
+  if (number < 0 || (uint64_t)number > max) {
+    char message[96];
+    snprintf(message, sizeof message, "%s must be 0..%u", what, max);
+    throw_type(env, message);
+    return 0;
+  }
+  *out = (uint32_t)number;
+  return 1;
+}
+
+static napi_value open_udp(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  char host[256];
+  size_t host_length;
+  uint32_t port;
+  if (!get_args(env, info, 2, argv)) return NULL;
+  napi_valuetype type;
+  if (napi_typeof(env, argv[0], &type) != napi_ok || type != napi_string) return throw_type(env, "host must be a string");
+  if (napi_get_value_string_utf8(env, argv[0], host, sizeof host, &host_length) != napi_ok) return NULL;
+  if (host_length == 0 || host_length >= sizeof host - 1) return throw_type(env, "host must be 1..254 bytes");
+  if (!get_port(env, argv[1], "port", 65535, &port)) return NULL;
+  if (port == 0) return throw_type(env, "port must be 1..65535");
+
+  char service[8];
+  snprintf(service, sizeof service, "%u", port);
+  struct addrinfo hints;
+  memset(&hints, 0, sizeof hints);
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_DGRAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  struct addrinfo *addresses = NULL;
+  int resolved = getaddrinfo(host, service, &hints, &addresses);
+  if (resolved != 0) {
+    char message[384];
+    snprintf(message, sizeof message, "getaddrinfo: cannot resolve %s: %s", host, gai_strerror(resolved));
+    int error = resolved == EAI_SYSTEM ? errno : 0;
+    return throw_coded(env, resolved == EAI_NONAME ? "ENOTFOUND" : "EAI_FAIL", error, "getaddrinfo", message);
+  }
+  int fd = socket(addresses->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    int error = errno;
+    freeaddrinfo(addresses);
+    return throw_errno(env, error, "socket");
+  }
+  /* A datagram socket connects at once: it only records the peer. */
+  int connected = connect(fd, addresses->ai_addr, addresses->ai_addrlen);
+  int error = errno;
+  freeaddrinfo(addresses);
+  if (connected != 0) {
+    close(fd);
+    return throw_errno(env, error, "connect");
+  }
+  return make_int(env, fd);
+}
+
+static napi_value open_netlink(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  uint32_t peer, buffer_bytes;
+  if (!get_args(env, info, 2, argv) || !get_port(env, argv[0], "peerPort", UINT32_MAX, &peer) ||
+      !get_port(env, argv[1], "bufferBytes", INT32_MAX, &buffer_bytes)) {
+    return NULL;
+  }
+#ifdef __linux__
+  if (peer == 0) return throw_type(env, "peerPort must be 1..4294967295");
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_USERSOCK);
+  if (fd < 0) return throw_errno(env, errno, "socket");
+  int size = (int)buffer_bytes;
+  /* Best effort: the kernel caps both at net.core.{w,r}mem_max; what it set is reported back. */
+  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  struct sockaddr_nl address = {.nl_family = AF_NETLINK, .nl_pid = 0, .nl_groups = 0};
+  const char *failed = NULL;
+  if (bind(fd, (struct sockaddr *)&address, sizeof address) < 0) {
+    failed = "bind";
+  } else {
+    socklen_t length = sizeof address;
+    if (getsockname(fd, (struct sockaddr *)&address, &length) < 0) {
+      failed = "getsockname";
+    } else {
+      struct sockaddr_nl to = {.nl_family = AF_NETLINK, .nl_pid = peer, .nl_groups = 0};
+      if (connect(fd, (struct sockaddr *)&to, sizeof to) < 0) failed = "connect";
+    }
+  }
+  if (failed != NULL) {
+    int error = errno;
+    close(fd);
+    return throw_errno(env, error, failed);
+  }
+  int send_buffer = 0;
+  socklen_t option_length = sizeof send_buffer;
+  getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &send_buffer, &option_length);
+  napi_value result, value;
+  if (napi_create_object(env, &result) != napi_ok) return NULL;
+  napi_set_named_property(env, result, "fd", make_int(env, fd));
+  napi_create_uint32(env, address.nl_pid, &value);
+  napi_set_named_property(env, result, "port", value);
+  napi_set_named_property(env, result, "sendBufferBytes", make_int(env, send_buffer));
+  return result;
+#else
+  (void)peer;
+  (void)buffer_bytes;
+  return throw_coded(env, "EAFNOSUPPORT", EAFNOSUPPORT, "socket", "socket: netlink sockets exist on Linux only");
+#endif
+}
+
+/* send(2) of one datagram without waiting; 0 or the errno. */
+static int send_datagram(int fd, struct msghdr *message) {
+  for (;;) {
+    if (sendmsg(fd, message, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) return 0;
+    if (errno != EINTR) return errno;
+  }
+}
+
+static napi_value send_udp(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  int fd;
+  uint8_t *data;
+  size_t length;
+  if (!get_args(env, info, 2, argv) || !get_fd(env, argv[0], &fd) || !get_bytes(env, argv[1], "datagram", &data, &length)) {
+    return NULL;
+  }
+  struct iovec iov = {.iov_base = data, .iov_len = length};
+  struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1};
+  return make_int(env, send_datagram(fd, &message));
+}
+
+static napi_value send_netlink(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  int fd;
+  uint32_t own_port;
+  uint8_t *data;
+  size_t length;
+  if (!get_args(env, info, 3, argv) || !get_fd(env, argv[0], &fd) || !get_port(env, argv[1], "ownPort", UINT32_MAX, &own_port) ||
+      !get_bytes(env, argv[2], "datagram", &data, &length)) {
+    return NULL;
+  }
+#ifdef __linux__
+  if (length > UINT32_MAX - NLMSG_HDRLEN) return make_int(env, EMSGSIZE);
+  struct nlmsghdr header = {
+      .nlmsg_len = (uint32_t)(NLMSG_HDRLEN + length),
+      .nlmsg_type = MSF_NLMSG_TYPE,
+      .nlmsg_flags = 0,
+      .nlmsg_seq = 0,
+      .nlmsg_pid = own_port,
+  };
+  struct iovec iov[2] = {{.iov_base = &header, .iov_len = NLMSG_HDRLEN}, {.iov_base = data, .iov_len = length}};
+  struct msghdr message = {.msg_iov = iov, .msg_iovlen = 2};
+  return make_int(env, send_datagram(fd, &message));
+#else
+  (void)fd;
+  (void)own_port;
+  (void)data;
+  (void)length;
+  return make_int(env, EAFNOSUPPORT);
+#endif
+}
+
+/*
+ * Waits for and reads one datagram into data[0..capacity) (netlink: the nlmsghdr goes to
+ * `header`, the frame to data). Returns the datagram's (frame's) length, -1 when the deadline
+ * passed, -2 with errno on failure. Datagrams that do not fit, and netlink messages that are not
+ * msf frames from `peer`, are dropped.
+ */
+static ssize_t receive_datagram(int fd, int netlink, uint32_t peer, uint8_t *data, size_t capacity, int64_t timeout_ms) {
+  int64_t deadline = deadline_after(timeout_ms);
+  for (;;) {
+    struct iovec iov[2];
+    struct msghdr message;
+    memset(&message, 0, sizeof message);
+#ifdef __linux__
+    struct nlmsghdr header;
+    struct sockaddr_nl from;
+    if (netlink) {
+      iov[0] = (struct iovec){.iov_base = &header, .iov_len = NLMSG_HDRLEN};
+      iov[1] = (struct iovec){.iov_base = data, .iov_len = capacity};
+      message.msg_iov = iov;
+      message.msg_iovlen = 2;
+      message.msg_name = &from;
+      message.msg_namelen = sizeof from;
+    } else
+#endif
+    {
+      iov[0] = (struct iovec){.iov_base = data, .iov_len = capacity};
+      message.msg_iov = iov;
+      message.msg_iovlen = 1;
+    }
+    ssize_t received = recvmsg(fd, &message, MSG_DONTWAIT);
+    if (received >= 0) {
+      if (message.msg_flags & MSG_TRUNC) continue;
+#ifdef __linux__
+      if (netlink) {
+        if ((size_t)received < NLMSG_HDRLEN || header.nlmsg_len != (uint32_t)received || header.nlmsg_type != MSF_NLMSG_TYPE ||
+            from.nl_pid != peer) {
+          continue;
+        }
+        return received - (ssize_t)NLMSG_HDRLEN;
+      }
+#endif
+      (void)peer;
+      return received;
+    }
+    if (errno == EINTR) continue;
+    /* A netlink receive buffer overrun: the kernel dropped messages (retransmission covers them). */
+    if (errno == ENOBUFS && netlink) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return -2;
+    if (timeout_ms == 0) return -1;
+    int ready = wait_for(fd, POLLIN, deadline);
+    if (ready < 0) return -2;
+    if (ready == 0) return -1;
+  }
+}
+
+static napi_value receive_udp(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  int fd;
+  uint8_t *data;
+  size_t length;
+  int64_t timeout_ms;
+  if (!get_args(env, info, 3, argv) || !get_fd(env, argv[0], &fd) || !get_bytes(env, argv[1], "buffer", &data, &length) ||
+      !get_int64(env, argv[2], "timeoutMs", &timeout_ms)) {
+    return NULL;
+  }
+  ssize_t received = receive_datagram(fd, 0, 0, data, length, timeout_ms);
+  if (received == -2) return throw_errno(env, errno, "recvmsg");
+  return make_int(env, received);
+}
+
+static napi_value receive_netlink(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  int fd;
+  uint32_t peer;
+  uint8_t *data;
+  size_t length;
+  int64_t timeout_ms;
+  if (!get_args(env, info, 4, argv) || !get_fd(env, argv[0], &fd) || !get_port(env, argv[1], "peerPort", UINT32_MAX, &peer) ||
+      !get_bytes(env, argv[2], "buffer", &data, &length) || !get_int64(env, argv[3], "timeoutMs", &timeout_ms)) {
+    return NULL;
+  }
+#ifdef __linux__
+  ssize_t received = receive_datagram(fd, 1, peer, data, length, timeout_ms);
+  if (received == -2) return throw_errno(env, errno, "recvmsg");
+  return make_int(env, received);
+#else
+  return throw_coded(env, "EAFNOSUPPORT", EAFNOSUPPORT, "recvmsg", "recvmsg: netlink sockets exist on Linux only");
+#endif
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor properties[] = {
       {"connectUnix", NULL, connect_unix, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -413,6 +699,12 @@ NAPI_MODULE_INIT() {
       {"write", NULL, write_all, NULL, NULL, NULL, napi_enumerable, NULL},
       {"read", NULL, read_some, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, close_fd, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"openUdp", NULL, open_udp, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"openNetlink", NULL, open_netlink, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sendUdp", NULL, send_udp, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sendNetlink", NULL, send_netlink, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"receiveUdp", NULL, receive_udp, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"receiveNetlink", NULL, receive_netlink, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties) != napi_ok) return NULL;
   return exports;

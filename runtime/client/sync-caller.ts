@@ -33,7 +33,7 @@ import { workerBootstrap } from "./sync-worker-entry.js";
  *
  * - native: the calling thread owns a socket of its own and does blocking send/receive on it
  *   through the sync_socket addon (sync-native-connection.ts, which states its contract). No
- *   thread hand-off; for a single unix: or tcp:// target when the addon is built.
+ *   thread hand-off; for a single unix:, tcp://, udp:// or netlink:// target when the addon is built.
  * - worker (everything else, and when the addon is missing): the calling thread encodes the
  *   request, posts it to a worker thread that owns an ordinary async channel to the same target
  *   (sync-worker.ts), sleeps in Atomics.wait until the worker signals a posted reply, takes it with

@@ -23,6 +23,38 @@ export interface SyncSocketAddon {
    */
   read(fd: number, buffer: Uint8Array, offset: number, timeoutMs: number): number;
   close(fd: number): void;
+
+  // Datagram sockets (udp, netlink): one datagram per call. The send functions never wait and
+  // never throw for what the system refuses: they return 0, or the errno (EAGAIN, ENOBUFS,
+  // ECONNREFUSED, EMSGSIZE), which a datagram layer counts and retransmission covers.
+
+  /** A udp socket connected to the first address `host` resolves to (ECONNREFUSED later once an ICMP port unreachable came). Returns the fd. */
+  openUdp(host: string, port: number): number;
+  /** A netlink (NETLINK_USERSOCK) socket bound to a port id the kernel picks, connected to `peerPort`; Linux only. */
+  openNetlink(peerPort: number, bufferBytes: number): NetlinkOpened;
+  sendUdp(fd: number, datagram: Uint8Array): number;
+  /** `ownPort` is the socket's own port id (openNetlink's `port`), written in the nlmsghdr. */
+  sendNetlink(fd: number, ownPort: number, datagram: Uint8Array): number;
+  /**
+   * Waits for one datagram (timeout 0: not at all) and copies it to `buffer` from 0: its length,
+   * or -1 when the time passed with nothing. Datagrams larger than the buffer are dropped.
+   */
+  receiveUdp(fd: number, buffer: Uint8Array, timeoutMs: number): number;
+  /** As receiveUdp, for the frames `peerPort` sent (the nlmsghdr removed); anything else is dropped. */
+  receiveNetlink(fd: number, peerPort: number, buffer: Uint8Array, timeoutMs: number): number;
+}
+
+export interface NetlinkOpened {
+  readonly fd: number;
+  /** The port id bound. */
+  readonly port: number;
+  /** The send buffer the kernel set: no datagram larger than this less 48 bytes can be sent. */
+  readonly sendBufferBytes: number;
+}
+
+/** Whether `addon` was built with datagram support (an addon built before it lacks these functions). */
+export function hasDatagrams(addon: SyncSocketAddon): boolean {
+  return typeof addon.openUdp === "function" && typeof addon.receiveNetlink === "function";
 }
 
 /** The addon, or why it cannot be used (it was not built: registry installs skip install scripts). */

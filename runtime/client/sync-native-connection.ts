@@ -6,14 +6,16 @@ import type { Codec } from "../codec/codec.js";
 import { timeoutField } from "../deadline.js";
 import type { MethodDefinition } from "../definition.js";
 import { RpcError } from "../rpc-error.js";
+import type { ConnectionHandler } from "../transport/transport.js";
 import { decodeErrorBody } from "../wire/error-body.js";
-import { FrameParser, type FrameSink } from "../wire/frame-parser.js";
-import { encodeFrame, type OutgoingHeader } from "../wire/frame-writer.js";
-import { FrameFlags, type FrameHeader, FrameKind, HEADER_BYTES, writeHeader } from "../wire/header.js";
+import type { OutgoingHeader } from "../wire/frame-writer.js";
+import { FrameFlags, type FrameHeader, FrameKind } from "../wire/header.js";
 import { ProtocolError } from "../wire/protocol-error.js";
 import { type ChannelOptions, normalizeChannelOptions } from "./channel-options.js";
 import { loadSyncSocket, type SyncSocketAddon } from "./sync-native-addon.js";
+import { DatagramWire } from "./sync-native-datagram.js";
 import { type NativeAddress, nativeAddress, nativeUnsupported } from "./sync-native-target.js";
+import { type BlockingWire, StreamWire, describeError } from "./sync-native-wire.js";
 import { remoteError } from "./remote-error.js";
 
 /** What a NativeSyncConnection needs to know; validated by its creator. */
@@ -32,7 +34,9 @@ export interface NativeConnectionSettings {
 /**
  * The native engine of blocking calls: one socket owned by the calling thread, driven by the
  * sync_socket addon (blocking write, poll(2)-bounded read), speaking the same frames as the async
- * channel. [not thread-safe; one call at a time, which a blocked thread guarantees.]
+ * channel: a byte stream over unix and tcp (StreamWire), the datagram layer over udp and netlink
+ * (DatagramWire: CONNECT, per-datagram tags, retransmission while the caller waits).
+ * [not thread-safe; one call at a time, which a blocked thread guarantees.]
  *
  * Contract of call(): it sends the request and reads until the RESPONSE with its seq arrives, and
  * returns the response body (owned by the caller) or throws RpcError, worded as the async channel
@@ -51,22 +55,20 @@ export interface NativeConnectionSettings {
  * waiting: late replies (dropped), PINGs (answered), re-challenges (answered, possibly too late:
  * a server that ended the session for it is then seen as a closed connection), GOAWAY or end of
  * stream (the connection is closed and the call opens a new one before sending anything, so a
- * server that restarted between two calls costs no failed call). A GOAWAY that arrives during a
- * call closes the connection after it; a call the server refused unstarted (FrameFlags.REFUSED)
- * is sent once more on a new connection, as the async channel does.
+ * server that restarted between two calls costs no failed call; over a datagram transport a
+ * restarted server is only learnt from its RESET, which fails the call UNAVAILABLE as it does an
+ * async call). A datagram connection idle for CLIENT_IDLE_MS is closed and a new one opened, as
+ * the server may have forgotten it. A GOAWAY that arrives during a call closes the connection
+ * after it; a call the server refused unstarted (FrameFlags.REFUSED) is sent once more on a new
+ * connection, as the async channel does.
  *
  * The descriptor is outside libuv: it never keeps the process alive. close() releases it; so does
  * garbage collection of an unclosed connection.
  */
-export class NativeSyncConnection implements FrameSink {
-  /** Bytes read per read(2): replies larger than this arrive over several reads. */
-  static readonly READ_BYTES = 64 * 1024;
+export class NativeSyncConnection implements ConnectionHandler {
   /** Most reads the between-calls drain makes, so a peer flooding PINGs cannot hold a call forever. */
   static readonly DRAIN_READS = 64;
 
-  private readonly readBuffer = new Uint8Array(NativeSyncConnection.READ_BYTES);
-  /** Request frames are assembled here (grown when a frame does not fit). */
-  private writeBuffer = new Uint8Array(4096);
   /** The open descriptor, shared with the finalizer (which must not hold this object). */
   private readonly fdCell: DescriptorCell;
   private open: OpenSocket | undefined;
@@ -113,11 +115,12 @@ export class NativeSyncConnection implements FrameSink {
     if (this.open !== undefined) this.drop(this.open);
   }
 
-  // --- frames from the server (FrameSink) ---
+  // --- frames from the server (ConnectionHandler, called from inside wire.receive()) ---
 
   onFrame(header: FrameHeader, body: Uint8Array): void {
     const open = this.open;
-    if (open === undefined) return;
+    // Frames after the connection was given up (later frames of the same read) are not looked at.
+    if (open === undefined || open.lost !== undefined) return;
     const handshake = open.handshake;
     if (handshake !== undefined) {
       if (header.kind === FrameKind.AUTH) {
@@ -141,8 +144,8 @@ export class NativeSyncConnection implements FrameSink {
           status: header.status,
           flags: header.flags,
           codec: header.codec,
-          // A body inside the read buffer would be overwritten by the next read: the caller gets its own copy.
-          body: body.buffer === this.readBuffer.buffer ? body.slice() : body,
+          // A body in the wire's read buffer would be overwritten by the next read: the caller gets its own copy.
+          body: open.wire.lasting(body) ? body : body.slice(),
         };
         return;
       case FrameKind.PING:
@@ -158,6 +161,10 @@ export class NativeSyncConnection implements FrameSink {
     }
   }
 
+  onClose(error: Error | undefined): void {
+    if (this.open !== undefined) this.fail(this.open, error);
+  }
+
   // --- connection life ---
 
   /** The open, authenticated socket for the next call: the current one unless the peer ended it meanwhile. */
@@ -165,7 +172,7 @@ export class NativeSyncConnection implements FrameSink {
     const current = this.open;
     if (current !== undefined) {
       this.drainIdle(current);
-      if (current.lost === undefined && !current.draining) return current;
+      if (current.lost === undefined && !current.draining && !current.wire.idleTooLong()) return current;
       this.drop(current);
     }
     return this.connect(method, deadline, timeoutMs);
@@ -185,25 +192,27 @@ export class NativeSyncConnection implements FrameSink {
     if (left <= 0) throw this.deadlineError(method, timeoutMs);
     const byDeadline = left < connectTimeoutMs;
     const limit = byDeadline ? Math.ceil(left) : connectTimeoutMs;
-    let fd: number;
+    let wire: BlockingWire;
     try {
-      fd = address.scheme === "unix" ? this.addon.connectUnix(address.path, limit) : this.addon.connectTcp(address.host, address.port, limit);
+      wire = address.scheme === "unix" || address.scheme === "tcp"
+        ? StreamWire.open(this.addon, address, this, this.settings.maxBodyBytes, limit)
+        : DatagramWire.open(this.addon, address, this, this.settings.maxBodyBytes, limit);
     } catch (error) {
+      if (error instanceof RpcError) throw new RpcError(error.code, `call to ${method.fullName}: ${error.rawMessage}`, { cause: error });
       const code = (error as NodeJS.ErrnoException).code;
       if (code === "ETIMEDOUT" && byDeadline) throw this.deadlineError(method, timeoutMs, " (while connecting)");
       const reason = code === "ETIMEDOUT" ? `no answer within ${connectTimeoutMs} ms` : describeError(error);
-      throw new RpcError(Code.UNAVAILABLE, `call to ${method.fullName}: cannot connect to ${address.uri}: ${reason}`, { cause: error });
+      throw new RpcError(Code.UNAVAILABLE, `call to ${method.fullName}: cannot connect to ${address.uri}: ${reason}`, { cause: error, unsent: true });
     }
     const open: OpenSocket = {
-      fd,
-      parser: new FrameParser(this, this.settings.maxBodyBytes),
+      wire,
       handshake: undefined,
       draining: false,
       lost: undefined,
       authFailure: undefined,
     };
     this.open = open;
-    this.fdCell.fd = fd;
+    this.fdCell.fd = wire.fd;
     if (this.settings.auth !== undefined) this.authenticate(open, this.settings.auth, method, deadline, timeoutMs);
     return open;
   }
@@ -235,6 +244,8 @@ export class NativeSyncConnection implements FrameSink {
 
   private applyAuth(open: OpenSocket, step: AuthStep): void {
     if (step.send !== undefined) this.sendControl(open, FrameKind.AUTH, 0, step.send);
+    // After the send: a frame answering the server goes out as the handshake left it (untagged).
+    if (step.done !== undefined && open.lost === undefined) open.wire.bindSession(step.done.session);
     if (step.fail !== undefined) {
       const where = `authenticating as ${JSON.stringify(this.settings.auth?.name)} with ${this.settings.address.uri}`;
       open.authFailure = `${step.fail.toRpcError().rawMessage} (${where})`;
@@ -243,36 +254,17 @@ export class NativeSyncConnection implements FrameSink {
   }
 
   /**
-   * One read of at most `waitMs` (0: no waiting) fed to the parser. Returns false when nothing was
-   * read (time passed) or the connection was lost, which `open.lost` then records.
+   * One wait of at most `waitMs` (0: no waiting) for what the server sends. Returns false when
+   * nothing came (time passed) or the connection was lost, which `open.lost` then records.
    */
   private readInto(open: OpenSocket, waitMs: number): boolean {
-    let count: number;
-    try {
-      count = this.addon.read(open.fd, this.readBuffer, 0, waitMs);
-    } catch (error) {
-      this.fail(open, new Error(describeError(error), { cause: error }));
-      return false;
-    }
-    if (count < 0) return false;
-    if (count === 0) {
-      this.fail(open, undefined);
-      return false;
-    }
-    try {
-      open.parser.push(this.readBuffer.subarray(0, count));
-    } catch (error) {
-      this.fail(open, error instanceof Error ? error : new Error(String(error)));
-      return false;
-    }
-    return open.lost === undefined;
+    return open.wire.receive(waitMs) && open.lost === undefined;
   }
 
   /** Marks the connection lost (`error` undefined: the server closed it); the caller drops it. */
   private fail(open: OpenSocket, error: Error | undefined): void {
     if (open.lost !== undefined) return;
     open.lost = { error };
-    open.parser.halt();
   }
 
   private drop(open: OpenSocket): void {
@@ -280,14 +272,7 @@ export class NativeSyncConnection implements FrameSink {
       this.open = undefined;
       this.fdCell.fd = -1;
     }
-    if (open.fd >= 0) {
-      try {
-        this.addon.close(open.fd);
-      } catch {
-        // EBADF cannot happen (the fd is ours and closed once); nothing else can be done about an error here.
-      }
-      open.fd = -1;
-    }
+    open.wire.close();
     if (open.lost === undefined) open.lost = { error: undefined };
   }
 
@@ -307,33 +292,21 @@ export class NativeSyncConnection implements FrameSink {
     deadline: number,
     timeoutMs: number | undefined,
   ): void {
-    const metadataBytes = metadataBlock === undefined ? 0 : metadataBlock.length;
-    const size = HEADER_BYTES + metadataBytes + body.length;
-    if (this.writeBuffer.length < size) this.writeBuffer = new Uint8Array(Math.max(size, this.writeBuffer.length * 2));
-    const frame = this.writeBuffer;
     const now = performance.now();
-    writeHeader(
-      frame,
-      0,
-      FrameKind.REQUEST,
-      this.settings.codecId,
-      metadataBlock === undefined ? FrameFlags.NONE : FrameFlags.METADATA,
-      0,
-      seq,
-      method.id,
-      timeoutField(deadline, now),
-      metadataBytes + body.length,
-    );
-    if (metadataBlock !== undefined) frame.set(metadataBlock, HEADER_BYTES);
-    frame.set(body, HEADER_BYTES + metadataBytes);
-    let written: number;
+    const header = requestHeader;
+    header.codec = this.settings.codecId;
+    header.flags = metadataBlock === undefined ? FrameFlags.NONE : FrameFlags.METADATA;
+    header.seq = seq;
+    header.method = method.id;
+    header.timeoutMs = timeoutField(deadline, now);
+    let sent: boolean;
     try {
-      written = this.addon.write(open.fd, frame.subarray(0, size), deadline === Infinity ? -1 : Math.ceil(deadline - now));
+      sent = open.wire.send(header, body, metadataBlock, deadline === Infinity ? -1 : Math.ceil(deadline - now));
     } catch (error) {
       this.fail(open, new Error(describeError(error), { cause: error }));
       throw this.lostError(open, method);
     }
-    if (written < size) {
+    if (!sent) {
       // Part of a frame went out: the stream cannot be used any more.
       this.drop(open);
       throw this.deadlineError(method, timeoutMs);
@@ -368,14 +341,13 @@ export class NativeSyncConnection implements FrameSink {
 
   /** A small frame (PONG, CANCEL, AUTH) written at once; a failure to write it loses the connection. */
   private sendControl(open: OpenSocket, kind: FrameKind, seq: number, body: Uint8Array, method = 0): void {
-    if (open.fd < 0 || open.lost !== undefined) return;
+    if (open.lost !== undefined) return;
     controlHeader.kind = kind;
     controlHeader.seq = seq;
     controlHeader.method = method;
-    const frame = encodeFrame(controlHeader, body);
     try {
       // A socket with no room for a control frame is a peer that stopped reading: give it 1 s.
-      if (this.addon.write(open.fd, frame, CONTROL_WRITE_MS) < frame.length) {
+      if (!open.wire.send(controlHeader, body, undefined, CONTROL_WRITE_MS)) {
         this.fail(open, new Error(`the server did not take a ${FrameKind[kind]} frame within ${CONTROL_WRITE_MS} ms`));
       }
     } catch (error) {
@@ -434,9 +406,8 @@ export class NativeSyncConnection implements FrameSink {
 }
 
 interface OpenSocket {
-  /** -1 once closed. */
-  fd: number;
-  readonly parser: FrameParser;
+  /** What carries the frames; closed when the connection is dropped. */
+  readonly wire: BlockingWire;
   /** Set when the channel authenticates; a connection is usable once its state is "authenticated". */
   handshake: ClientHandshake | undefined;
   /** GOAWAY received: closed after the call in progress. */
@@ -459,6 +430,8 @@ const CONTROL_WRITE_MS = 1000;
 /** After a failed authentication, calls fail at once (same UNAUTHENTICATED) for this long; as the async channel. */
 const AUTH_RETRY_MS = 1000;
 const controlHeader: OutgoingHeader = { kind: FrameKind.PONG, codec: 0, flags: 0, status: 0, seq: 0, method: 0, timeoutMs: 0 };
+/** The header of every request (one call at a time per thread; each wire copies it when sending). */
+const requestHeader: OutgoingHeader = { kind: FrameKind.REQUEST, codec: 0, flags: 0, status: 0, seq: 0, method: 0, timeoutMs: 0 };
 
 interface DescriptorCell {
   fd: number;
@@ -475,17 +448,6 @@ const descriptors = new FinalizationRegistry<DescriptorCell>((cell) => {
   }
 });
 
-/** "ECONNRESET (read: Connection reset by peer)": the errno name first, then the system's words. */
-function describeError(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const message = error instanceof Error ? error.message : String(error);
-  return code === undefined ? message : `${code} (${message})`;
-}
-
-/**
- * An error reply: the server's code and message; UNIMPLEMENTED also names the method the client
- * asked for. The same rule as the async channel's (channel.ts), so both paths word it alike.
- */
 /**
  * The native engine for blocking calls to `target`, or a throw saying why there is none:
  * RpcError FAILED_PRECONDITION when the addon, the target or an option rules it out (see

@@ -1,4 +1,5 @@
-import { timerQueue, type Timed, type TimerList } from "../timer-queue.js";
+import type { Timed, TimerList } from "../timer-queue.js";
+import { eventLoopClock, type TimerSource } from "./datagram-clock.js";
 import { HEADER_BYTES } from "../wire/header.js";
 import { equalBytes } from "./datagram-frame.js";
 import type { DatagramStats } from "./datagram-stats.js";
@@ -55,6 +56,7 @@ export class AuthRelay implements Timed {
   constructor(
     private readonly owner: AuthRelayOwner,
     private readonly stats: DatagramStats,
+    private readonly timers: TimerSource = eventLoopClock.timers,
   ) {}
 
   /** An AUTH datagram was just sent (its trailer already filled when tagged). */
@@ -66,7 +68,7 @@ export class AuthRelay implements Timed {
     if (!expectsAnswer) return;
     this.firstSentAt = now;
     this.interval = FIRST_RETRANSMIT_MS;
-    timerQueue.add(this, now + this.interval, this.interval);
+    this.timers.add(this, now + this.interval, this.interval);
   }
 
   /**
@@ -100,10 +102,10 @@ export class AuthRelay implements Timed {
     const now = Date.now();
     this.owner.resendAuth(last.datagram, last.tagged);
     this.interval = backoff(this.interval);
-    if (now + this.interval - this.firstSentAt <= RETRANSMIT_HORIZON_MS) timerQueue.add(this, now + this.interval, this.interval);
+    if (now + this.interval - this.firstSentAt <= RETRANSMIT_HORIZON_MS) this.timers.add(this, now + this.interval, this.interval);
   }
 
   stop(): void {
-    if (this.timerList !== undefined) timerQueue.remove(this);
+    if (this.timerList !== undefined) this.timers.remove(this);
   }
 }

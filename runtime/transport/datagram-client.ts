@@ -82,25 +82,21 @@ export async function connectDatagram<P>(spec: DatagramClientSpec<P>, options: C
   };
 
   const opening = (datagram: Uint8Array, receivedAt: number): void => {
-    if (decodeDatagramHeader(datagram, header) !== undefined) {
-      stats.count("droppedMalformed");
-      return;
+    const verdict = openingVerdict(datagram, header, connectionId);
+    switch (verdict.t) {
+      case "malformed":
+        stats.count("droppedMalformed");
+        return;
+      case "early":
+        if (early.length < MAX_EARLY_DATAGRAMS) early.push([datagram, receivedAt]);
+        return;
+      case "refused":
+        fail(new RpcError(Code.UNAVAILABLE, `cannot connect to ${target}: ${REFUSED}`));
+        return;
+      case "ignored":
+        return;
     }
-    if (header.kind !== CONTROL_KIND) {
-      if (early.length < MAX_EARLY_DATAGRAMS) early.push([datagram, receivedAt]);
-      return;
-    }
-    const body = datagram.subarray(HEADER_BYTES, HEADER_BYTES + header.length);
-    if (header.method === ControlType.RESET) {
-      // Only a RESET echoing our CONNECT is believed.
-      if (body.length >= HEADER_BYTES && body[3] === CONTROL_KIND && readU32(body, 12) === ControlType.CONNECT) {
-        fail(new RpcError(Code.UNAVAILABLE, `cannot connect to ${target}: the server refused the connection (it is shutting down or has too many peers)`));
-      }
-      return;
-    }
-    if (header.method !== ControlType.ACCEPT) return;
-    const accept = decodeConnectBody(body);
-    if (accept === undefined || !equalBytes(accept.connectionId, connectionId) || settle === undefined) return;
+    if (settle === undefined) return;
     retry.cancel();
     timeout.cancel();
     connection = new DatagramConnection({
@@ -112,7 +108,7 @@ export async function connectDatagram<P>(spec: DatagramClientSpec<P>, options: C
       connectionId,
       maxDatagramBytes,
       receiveMaxBody,
-      peerMaxBody: accept.maxBodyBytes,
+      peerMaxBody: verdict.peerMaxBody,
       parentStats: stats,
       early,
       released: () => socket!.close(),
@@ -166,4 +162,43 @@ export async function connectDatagram<P>(spec: DatagramClientSpec<P>, options: C
   retry.set(interval);
   timeout.set(options.connectTimeoutMs);
   return result;
+}
+
+/** Why a server answers RESET to a CONNECT. */
+export const REFUSED = "the server refused the connection (it is shutting down or has too many peers)";
+
+/** What a datagram received while opening a connection (before the server's ACCEPT) is. */
+export type OpeningVerdict =
+  /** The server's ACCEPT of this connection id: the connection is open. */
+  | { readonly t: "accepted"; readonly peerMaxBody: number }
+  /** A RESET echoing our CONNECT: the server refused it. */
+  | { readonly t: "refused" }
+  /** A frame that arrived before the ACCEPT (the server's first handshake frame): keep it for the connection. */
+  | { readonly t: "early" }
+  /** Another control frame (a copy, another connection id, a RESET of something else). */
+  | { readonly t: "ignored" }
+  | { readonly t: "malformed" };
+
+const REFUSED_VERDICT: OpeningVerdict = { t: "refused" };
+const EARLY_VERDICT: OpeningVerdict = { t: "early" };
+const IGNORED_VERDICT: OpeningVerdict = { t: "ignored" };
+const MALFORMED_VERDICT: OpeningVerdict = { t: "malformed" };
+
+/**
+ * Classifies `datagram`, received by a client that sent CONNECT with `connectionId` and has no
+ * ACCEPT yet (`header` is scratch space). Shared by the event-loop client (connectDatagram) and
+ * the blocking one (runtime/client/sync-native-datagram.ts). Only a RESET echoing our CONNECT is
+ * believed, and only an ACCEPT echoing our connection id.
+ */
+export function openingVerdict(datagram: Uint8Array, header: FrameHeader, connectionId: Uint8Array): OpeningVerdict {
+  if (decodeDatagramHeader(datagram, header) !== undefined) return MALFORMED_VERDICT;
+  if (header.kind !== CONTROL_KIND) return EARLY_VERDICT;
+  const body = datagram.subarray(HEADER_BYTES, HEADER_BYTES + header.length);
+  if (header.method === ControlType.RESET) {
+    return body.length >= HEADER_BYTES && body[3] === CONTROL_KIND && readU32(body, 12) === ControlType.CONNECT ? REFUSED_VERDICT : IGNORED_VERDICT;
+  }
+  if (header.method !== ControlType.ACCEPT) return IGNORED_VERDICT;
+  const accept = decodeConnectBody(body);
+  if (accept === undefined || !equalBytes(accept.connectionId, connectionId)) return IGNORED_VERDICT;
+  return { t: "accepted", peerMaxBody: accept.maxBodyBytes };
 }

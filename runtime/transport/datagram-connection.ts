@@ -1,11 +1,12 @@
 import type { Session } from "../auth/session.js";
 import { Code } from "../code.js";
 import { RpcError } from "../rpc-error.js";
-import { timerQueue, type Timed, type TimerList } from "../timer-queue.js";
+import type { Timed, TimerList } from "../timer-queue.js";
 import { encodeErrorBody } from "../wire/error-body.js";
 import type { OutgoingHeader } from "../wire/frame-writer.js";
 import { FrameFlags, FrameKind, type FrameHeader, HEADER_BYTES } from "../wire/header.js";
 import { AuthRelay, type AuthRelayOwner } from "./datagram-auth-relay.js";
+import { type DatagramClock, eventLoopClock } from "./datagram-clock.js";
 import {
   CONTROL_KIND,
   ControlType,
@@ -50,6 +51,8 @@ export interface DatagramConnectionInit<P> {
   readonly early?: readonly (readonly [Uint8Array, number])[];
   /** Called once, when the connection closes: the listener forgets it, the client closes its socket. */
   readonly released: (connection: DatagramConnection<P>) => void;
+  /** Where its timers run and deferred work goes (datagram-clock.ts); the event loop's by default. */
+  readonly clock?: DatagramClock;
 }
 
 /** The client's check for an idle connection: an entry of the shared timer queue. */
@@ -85,7 +88,8 @@ class IdleCheck implements Timed {
  *   after CLIENT_IDLE_MS without traffic, a listener forgets a server connection after
  *   SERVER_IDLE_MS (sweep).
  *
- * onClose is reported from process.nextTick, never from inside send(), end() or destroy().
+ * onClose is reported from process.nextTick (the clock's defer), never from inside send(), end()
+ * or destroy().
  */
 export class DatagramConnection<P> implements Connection, RetransmitOwner, AuthRelayOwner {
   closed = false;
@@ -102,6 +106,7 @@ export class DatagramConnection<P> implements Connection, RetransmitOwner, AuthR
   private readonly receiveMaxBody: number;
   private readonly sendMaxBody: number;
   private readonly released: (connection: DatagramConnection<P>) => void;
+  private readonly clock: DatagramClock;
   private handler: ConnectionHandler | undefined;
   /** Datagrams received before start(); undefined once started. */
   private early: [Uint8Array, number][] | undefined;
@@ -130,12 +135,13 @@ export class DatagramConnection<P> implements Connection, RetransmitOwner, AuthR
     this.sendMaxBody = init.maxDatagramBytes - DATAGRAM_OVERHEAD;
     this.peerMaxBody = init.peerMaxBody;
     this.released = init.released;
+    this.clock = init.clock ?? eventLoopClock;
     this.stats = new DatagramStats(init.parentStats);
     this.receivedAt = Date.now();
     this.early = init.early === undefined ? [] : init.early.map(([datagram, at]) => [datagram, at]);
-    this.auth = new AuthRelay(this, this.stats);
+    this.auth = new AuthRelay(this, this.stats, this.clock.timers);
     if (init.role === "client") {
-      this.requests = new RequestTable(this);
+      this.requests = new RequestTable(this, this.clock.timers);
       this.idle = new IdleCheck(this);
     } else {
       this.replies = new ReplyCache(this.stats);
@@ -164,7 +170,7 @@ export class DatagramConnection<P> implements Connection, RetransmitOwner, AuthR
       this.reportCloseSoon();
       return;
     }
-    if (this.idle !== undefined) timerQueue.add(this.idle, Date.now() + CLIENT_IDLE_MS, CLIENT_IDLE_MS);
+    if (this.idle !== undefined) this.clock.timers.add(this.idle, Date.now() + CLIENT_IDLE_MS, CLIENT_IDLE_MS);
     if (this.early!.length === 0) {
       this.early = undefined;
       return;
@@ -172,7 +178,7 @@ export class DatagramConnection<P> implements Connection, RetransmitOwner, AuthR
     // Like a stream's first read, what arrived early is delivered after start() returned (the
     // owner may still be setting up: a client sends its HELLO right after start()); datagrams
     // arriving meanwhile queue behind it.
-    process.nextTick(() => this.flushEarly());
+    this.clock.defer(() => this.flushEarly());
   }
 
   bindSession(session: Session): void {
@@ -289,7 +295,7 @@ export class DatagramConnection<P> implements Connection, RetransmitOwner, AuthR
     if (this.closed) return;
     if (this.active || this.requests!.size > 0) {
       this.active = false;
-      timerQueue.add(this.idle!, Date.now() + CLIENT_IDLE_MS, CLIENT_IDLE_MS);
+      this.clock.timers.add(this.idle!, Date.now() + CLIENT_IDLE_MS, CLIENT_IDLE_MS);
       return;
     }
     this.close(undefined, true);
@@ -350,6 +356,11 @@ export class DatagramConnection<P> implements Connection, RetransmitOwner, AuthR
         if (entry !== undefined) {
           this.stats.count("duplicates");
           if (entry.state === ReplyState.ANSWERED) this.resendReply(entry.datagram!);
+          return;
+        }
+        if (replies.isStale(header.seq)) {
+          // A late copy of a request the client has finished with: its entry is gone, it must not run again.
+          this.stats.count("duplicates");
           return;
         }
         replies.begin(header.seq);
@@ -474,7 +485,7 @@ export class DatagramConnection<P> implements Connection, RetransmitOwner, AuthR
       reply.length = body.length;
       if (this.localReplies === undefined) {
         this.localReplies = [];
-        process.nextTick(() => this.flushLocalReplies());
+        this.clock.defer(() => this.flushLocalReplies());
       }
       this.localReplies.push([reply, body]);
       return;
@@ -510,7 +521,7 @@ export class DatagramConnection<P> implements Connection, RetransmitOwner, AuthR
     this.requests?.clear();
     this.replies?.clear();
     this.auth.stop();
-    if (this.idle?.timerList !== undefined) timerQueue.remove(this.idle);
+    if (this.idle?.timerList !== undefined) this.clock.timers.remove(this.idle);
     this.released(this);
     this.reportCloseSoon();
   }
@@ -518,6 +529,6 @@ export class DatagramConnection<P> implements Connection, RetransmitOwner, AuthR
   private reportCloseSoon(): void {
     if (this.handler === undefined || this.closeReported) return;
     this.closeReported = true;
-    process.nextTick(() => this.handler!.onClose(this.closeError));
+    this.clock.defer(() => this.handler!.onClose(this.closeError));
   }
 }

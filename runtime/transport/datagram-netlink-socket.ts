@@ -1,30 +1,13 @@
 import { existsSync } from "node:fs";
-import { constants as osConstants } from "node:os";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { DatagramSocket, DatagramSocketEvents, PeerNaming } from "./datagram-socket.js";
+import { type DatagramAddon, type NativeHandle, NativeDatagramSocket } from "./datagram-native-socket.js";
+import type { DatagramSocketEvents, PeerNaming } from "./datagram-socket.js";
 
-/** The netlink addon (native/netlink/netlink.c, whose header comment is the contract). */
-export interface NetlinkAddon {
-  open(
-    portId: number,
-    maxFrameBytes: number,
-    bufferBytes: number,
-    onBatch: (data: Buffer, meta: Uint32Array, count: number) => void,
-    onError: (code: string) => void,
-  ): NetlinkHandle;
-  /** Sends frames[i] to ports[i] for i < count (≤ 256) in one sendmmsg; results[i] = 0 or the errno; returns how many failed. */
-  sendBatch(handle: NetlinkHandle, ports: Uint32Array, frames: Uint8Array[], count: number, results: Int32Array): number;
-  ref(handle: NetlinkHandle, ref: boolean): void;
-  close(handle: NetlinkHandle): void;
-}
-
-export interface NetlinkHandle {
-  readonly port: number;
-  readonly sendBufferBytes: number;
-  readonly receiveBufferBytes: number;
-}
+/** The datagram addon (native/netlink/netlink.c), named for its first use. */
+export type NetlinkAddon = DatagramAddon;
+export type NetlinkHandle = NativeHandle;
 
 /** The addon, or why it cannot be used. */
 export type NetlinkLoad = { readonly ok: true; readonly addon: NetlinkAddon } | { readonly ok: false; readonly reason: string };
@@ -98,31 +81,11 @@ export const netlinkNaming: PeerNaming<number> = {
 /** Socket buffers asked for (the kernel caps them at net.core.rmem_max / wmem_max and doubles them). */
 const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
-/** Most messages one sendBatch call takes (the addon's MAX_BATCH). */
-const MAX_SEND_BATCH = 256;
-const ECONNREFUSED = osConstants.errno.ECONNREFUSED;
-
 /**
- * A NETLINK_USERSOCK socket behind the DatagramSocket contract; peers are port ids. The addon
- * reads every datagram waiting when the socket turns readable and hands them over in one call.
- * Datagrams sent during one tick leave together in one sendmmsg(2), flushed from
- * process.nextTick (as a stream connection batches its writes): the replies to a batch of
- * requests cost one system call and wake the peer once, not once each.
+ * A NETLINK_USERSOCK socket behind the DatagramSocket contract; peers are port ids. Batched both
+ * ways (NativeDatagramSocket).
  */
-export class NetlinkSocket implements DatagramSocket<number> {
-  private closed = false;
-  private handle!: NetlinkHandle;
-  private readonly queued: Uint8Array[] = [];
-  private readonly queuedPorts = new Uint32Array(MAX_SEND_BATCH);
-  private readonly results = new Int32Array(MAX_SEND_BATCH);
-  private flushPending = false;
-  private readonly flushNow = (): void => this.flush();
-
-  private constructor(
-    private readonly addon: NetlinkAddon,
-    private readonly events: DatagramSocketEvents<number>,
-  ) {}
-
+export class NetlinkSocket extends NativeDatagramSocket<number> {
   /**
    * Opens and binds a socket to `port` (0: the kernel picks). A client socket gives `connected`:
    * datagrams from any other port id are dropped (as a connected udp socket's kernel would).
@@ -149,60 +112,20 @@ export class NetlinkSocket implements DatagramSocket<number> {
     return socket;
   }
 
-  get port(): number {
-    return this.handle.port;
-  }
-
-  get sendBufferBytes(): number {
-    return this.handle.sendBufferBytes;
-  }
-
-  /** Queues `datagram` for this tick's batch. Failures the kernel reports are counted through onSendFailures. */
-  send(datagram: Uint8Array, peer: number): boolean {
-    if (this.closed) return false;
-    const count = this.queued.length;
-    this.queuedPorts[count] = peer;
-    this.queued.push(datagram);
-    if (count + 1 === MAX_SEND_BATCH) {
-      this.flush();
-    } else if (!this.flushPending) {
-      this.flushPending = true;
-      process.nextTick(this.flushNow);
-    }
+  protected destination(peer: number, index: number): boolean {
+    this.queuedPorts[index] = peer;
     return true;
   }
 
-  setRef(ref: boolean): void {
-    if (!this.closed) this.addon.ref(this.handle, ref);
+  protected addresses(): undefined {
+    return undefined;
   }
 
-  /** Sends what is queued, then closes. */
-  close(): void {
-    if (this.closed) return;
-    this.flush();
-    this.closed = true;
-    this.addon.close(this.handle);
+  protected refusal(peer: number): Error {
+    return new Error(`ECONNREFUSED (no netlink socket is bound to port id ${peer})`);
   }
 
-  private flush(): void {
-    this.flushPending = false;
-    const count = this.queued.length;
-    if (count === 0 || this.closed) {
-      this.queued.length = 0;
-      return;
-    }
-    const failed = this.addon.sendBatch(this.handle, this.queuedPorts, this.queued, count, this.results);
-    this.queued.length = 0;
-    if (failed === 0) return;
-    this.events.onSendFailures?.(failed);
-    let gone: number | undefined;
-    for (let i = 0; i < count; i++) {
-      const peer = this.queuedPorts[i]!;
-      // No socket is bound to that port id: the peer is gone (reported once per peer and batch).
-      if (this.results[i] === ECONNREFUSED && peer !== gone) {
-        gone = peer;
-        this.events.onUnreachable(new Error(`ECONNREFUSED (no netlink socket is bound to port id ${peer})`), peer);
-      }
-    }
+  protected samePeer(a: number, b: number): boolean {
+    return a === b;
   }
 }

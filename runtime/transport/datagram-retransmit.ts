@@ -1,4 +1,5 @@
-import { timerQueue, type Timed, type TimerList } from "../timer-queue.js";
+import type { Timed, TimerList } from "../timer-queue.js";
+import { eventLoopClock, type TimerSource } from "./datagram-clock.js";
 import { SeqTable } from "../wire/seq-table.js";
 import { FIRST_RETRANSMIT_MS, RETRANSMIT_HORIZON_MS, backoff } from "./datagram-timing.js";
 
@@ -50,7 +51,10 @@ export class RequestTable {
   private oldest: PendingRequest | undefined;
   private newest: PendingRequest | undefined;
 
-  constructor(private readonly owner: RetransmitOwner) {}
+  constructor(
+    private readonly owner: RetransmitOwner,
+    private readonly timers: TimerSource = eventLoopClock.timers,
+  ) {}
 
   get size(): number {
     return this.bySeq.size;
@@ -90,7 +94,7 @@ export class RequestTable {
   take(seq: number): PendingRequest | undefined {
     const request = this.bySeq.delete(seq);
     if (request === undefined) return undefined;
-    if (request.timerList !== undefined) timerQueue.remove(request);
+    if (request.timerList !== undefined) this.timers.remove(request);
     if (request.older !== undefined) request.older.newer = request.newer;
     else this.oldest = request.newer;
     if (request.newer !== undefined) request.newer.older = request.older;
@@ -110,7 +114,7 @@ export class RequestTable {
   /** Stops every timer and forgets every request (the connection closed). */
   clear(): void {
     for (let request = this.oldest; request !== undefined; request = request.newer) {
-      if (request.timerList !== undefined) timerQueue.remove(request);
+      if (request.timerList !== undefined) this.timers.remove(request);
     }
     this.bySeq.clear();
     this.oldest = undefined;
@@ -121,6 +125,8 @@ export class RequestTable {
   due(request: PendingRequest): void {
     if (this.bySeq.get(request.seq) !== request) return;
     const now = Date.now();
+    // A timer that fired late (a busy or descheduled process) must not send a copy the server would only drop.
+    if (now >= request.deadline) return;
     this.owner.retransmit(request);
     // Sending may have ended it (the connection closed): then it is no longer here.
     if (this.bySeq.get(request.seq) !== request) return;
@@ -133,6 +139,6 @@ export class RequestTable {
     // A copy sent when the deadline is about to pass could only bring a reply too late; none is
     // sent after the horizon (the server's de-duplication window must cover every copy).
     if (at >= request.deadline || at - request.firstSentAt > RETRANSMIT_HORIZON_MS) return;
-    timerQueue.add(request, at, request.interval);
+    this.timers.add(request, at, request.interval);
   }
 }

@@ -1,10 +1,14 @@
 import { type Socket, createSocket } from "node:dgram";
 import type { DatagramSocket, DatagramSocketEvents, PeerNaming } from "./datagram-socket.js";
 
-/** A udp peer: an IP address (IPv6 without brackets) and a port; node:dgram's rinfo fits. */
+/**
+ * A udp peer: an IP address (IPv6 without brackets) and a port; node:dgram's rinfo fits. `key`,
+ * when the socket that reported the peer gives one, names it for maps (udpNaming).
+ */
 export interface UdpPeer {
   readonly address: string;
   readonly port: number;
+  readonly key?: number | string;
 }
 
 export type UdpFamily = 4 | 6;
@@ -21,7 +25,8 @@ export function formatUdp(host: string, port: number): string {
 }
 
 export const udpNaming: PeerNaming<UdpPeer> = {
-  key: (peer) => `${peer.address} ${peer.port}`,
+  // The native socket's peers carry a key (a number for IPv4): no string built per datagram.
+  key: (peer) => peer.key ?? `${peer.address} ${peer.port}`,
   uri: (peer) => formatUdp(peer.address, peer.port),
 };
 
@@ -29,7 +34,8 @@ export const udpNaming: PeerNaming<UdpPeer> = {
 const UNREACHABLE = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH"]);
 
 /**
- * node:dgram behind the DatagramSocket contract. Addresses given to it are always IP literals
+ * node:dgram behind the DatagramSocket contract: the fallback when the datagram addon is not
+ * built (datagram-udp-native-socket.ts is the fast path). Addresses given to it are always IP literals
  * (the transport resolves names once, up front), so its lookup answers at once instead of going
  * through dns.lookup and a tick per datagram sent.
  */

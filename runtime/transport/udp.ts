@@ -6,7 +6,8 @@ import { connectDatagram } from "./datagram-client.js";
 import { type DatagramEndpoint, parseDatagramQuery } from "./datagram-options.js";
 import { DatagramListener } from "./datagram-server.js";
 import { DatagramStats } from "./datagram-stats.js";
-import { type UdpFamily, type UdpPeer, UdpSocket, formatUdp, udpNaming } from "./datagram-udp-socket.js";
+import { type UdpFamily, type UdpPeer, formatUdp, udpNaming } from "./datagram-udp-socket.js";
+import { bindUdpSocket, connectUdpSocket } from "./datagram-udp-open.js";
 import { malformedAddress, registerTransport } from "./registry.js";
 import { describeSocketError } from "./stream-socket.js";
 import type { Connection, Listener, Transport } from "./transport.js";
@@ -15,7 +16,8 @@ import type { Connection, Listener, Transport } from "./transport.js";
  * UDP: `udp://host:port`, `udp://[ipv6]:port`, with optional parameters after "?" (maxDatagram,
  * and the fault-injection knobs dropEvery and duplicate: datagram-options.ts). One msf frame per
  * datagram, over the shared datagram layer (datagram-connection.ts: retransmission,
- * de-duplication, size limits, per-datagram authentication once a session is bound).
+ * de-duplication, size limits, per-datagram authentication once a session is bound). Sockets are
+ * the datagram addon's batched ones when it is built, else node:dgram (datagram-udp-open.ts).
  *
  * The datagram limit defaults to 65,507 bytes, the largest UDP payload over IPv4 (65,535 less
  * the 8-byte UDP and 20-byte IP headers), hence at most 65,459 body bytes per frame. Across a
@@ -68,7 +70,7 @@ export const udpTransport: Transport & { readonly stats: DatagramStats } = {
         peer: { address, port: udp.port },
         options: udp.options,
         stats,
-        open: (events) => UdpSocket.connect(family, { address, port: udp.port }, events),
+        open: (events) => connectUdpSocket(family, { address, port: udp.port }, udp.options.maxDatagramBytes, events),
       },
       options,
     );
@@ -79,9 +81,9 @@ export const udpTransport: Transport & { readonly stats: DatagramStats } = {
     const where = `cannot listen on ${formatUdp(udp.host, udp.port)}`;
     const { address, family } = await resolve(udp.host, where);
     let listener: DatagramListener<UdpPeer> | undefined;
-    let socket: UdpSocket;
+    let socket: Awaited<ReturnType<typeof bindUdpSocket>>;
     try {
-      socket = await UdpSocket.bind(family, address, udp.port, DatagramListener.events(() => listener));
+      socket = await bindUdpSocket(family, address, udp.port, udp.options.maxDatagramBytes, DatagramListener.events(() => listener));
     } catch (error) {
       throw new RpcError(Code.UNAVAILABLE, `${where}: ${describeSocketError(error as NodeJS.ErrnoException)}`, { cause: error });
     }

@@ -50,8 +50,18 @@ function throwsRpc(fn: () => unknown): RpcError {
   throw new Error("expected an RpcError, the call returned");
 }
 
-test("the native engine is chosen for one unix or tcp address with options it implements", (t) => {
-  for (const target of ["unix:/run/x.sock", "unix:@name", "tcp://127.0.0.1:7000", "tcp://[::1]:7000", "tcp://localhost:7000"]) {
+test("the native engine is chosen for one unix, tcp, udp or netlink address with options it implements", (t) => {
+  const targets = [
+    "unix:/run/x.sock",
+    "unix:@name",
+    "tcp://127.0.0.1:7000",
+    "tcp://[::1]:7000",
+    "tcp://localhost:7000",
+    "udp://127.0.0.1:7000",
+    "udp://[::1]:7000?maxDatagram=1472&dropEvery=3",
+    "netlink://7",
+  ];
+  for (const target of targets) {
     t.is(withImpl(undefined, () => chooseSyncImpl(target, {})), "native", target);
     t.is(nativeUnsupported(target, { timeoutMs: 5, codec: "json", maxBodyBytes: 10, connectTimeoutMs: 5 }), undefined, target);
   }
@@ -64,9 +74,10 @@ test("the native engine is chosen for one unix or tcp address with options it im
 test("everything else goes to the worker engine, with the reason", (t) => {
   const cases: [string, Record<string, unknown>, RegExp][] = [
     ["unix:/run/a.sock,tcp://127.0.0.1:7000", {}, /lists several endpoints/],
-    ["udp://127.0.0.1:7000", {}, /udp/],
-    ["netlink://7", {}, /netlink/],
+    ["udp://127.0.0.1:7000,netlink://7", {}, /lists several endpoints/],
     ["tcp://127.0.0.1:0", {}, /port 0/],
+    ["udp://127.0.0.1:0", {}, /port 0 is only for listening/],
+    ["netlink://0", {}, /port id 0 is only for listening/],
     ["unix:/run/x.sock", { someFutureOption: true }, /channel option someFutureOption is not supported/],
   ];
   for (const [target, options, reason] of cases) {
@@ -76,6 +87,13 @@ test("everything else goes to the worker engine, with the reason", (t) => {
   // A missing addon (an install that skipped the build): the reason says where it was looked for.
   const missing = { ok: false as const, reason: "/x/native/sync-socket/build/Release/sync_socket.node does not exist" };
   t.regex(nativeUnsupported("unix:/run/x.sock", {}, missing) ?? "(none)", /sync_socket addon is not available: .*does not exist/);
+  // An addon built before datagram support: streams still native, datagrams to the worker.
+  const { openUdp: _openUdp, openNetlink: _openNetlink, receiveNetlink: _receiveNetlink, ...streamsOnly } = addon;
+  const older = { ok: true as const, addon: streamsOnly as unknown as typeof addon };
+  t.is(nativeUnsupported("tcp://127.0.0.1:7000", {}, older), undefined);
+  for (const target of ["udp://127.0.0.1:7000", "netlink://7"]) {
+    t.regex(nativeUnsupported(target, {}, older) ?? "(none)", /built without datagram support \(rebuild it: node scripts\/build-native\.mjs\)/, target);
+  }
 });
 
 test("MSF_SYNC_IMPL forces an engine; forcing native where it cannot work fails clearly; a bad value is refused", (t) => {
