@@ -19,6 +19,10 @@ for (const address of server.addresses) {
   await inFlight;
 }
 await server.close({ graceMs: 100 });
-// Handles being closed are released in the loop's close phase; give it a few turns.
-await new Promise((resolve) => setTimeout(resolve, 20));
+// Handles being closed are released in the loop's close phase, and timers cleared by handlers
+// aborted at close go once those handlers ran: give it turns (up to 2 s on a loaded machine)
+// until only this process's own stdio pipes are left.
+const left = (): string[] => process.getActiveResourcesInfo().filter((name) => name !== "PipeWrap" && name !== "TTYWrap");
+// (left() is read when no timer of this loop is pending: the previous one has fired.)
+for (let turn = 0; turn < 100 && left().length > 0; turn++) await new Promise((resolve) => setTimeout(resolve, 20));
 console.log(`resources ${JSON.stringify(process.getActiveResourcesInfo())}`);
